@@ -1,0 +1,101 @@
+/* Client side of the experiment-server protocols: how mod_weblab talks to a
+ * lab. Transports are looked up by name ("xmlrpc": the WebLab-Deusto
+ * experiment-server protocol, spec 4.4 and 10.2; "http": weblablib labs,
+ * spec 4.5, comes later). Every call has a connect and an I/O timeout, so a
+ * dead or slow lab never holds a thread longer than that.
+ *
+ * Thread safety: a weblab_lab_client_t is shared by all threads of a process;
+ * it keeps a pool of keep-alive HTTP handles (libcurl easy handles in an
+ * apr_reslist), never one handle in two threads. */
+#ifndef WEBLAB_LAB_H
+#define WEBLAB_LAB_H
+
+#include <apr_pools.h>
+#include <apr_errno.h>
+
+/* Where a lab instance is and how to talk to it. */
+typedef struct weblab_lab_target_t {
+    const char *transport;      /* "xmlrpc" */
+    const char *url;            /* e.g. "http://127.0.0.1:10039/weblab";
+                                 * no path: POST /RPC2 (as the original) */
+    const char *api;            /* "1", "2", "2_concurrent"; "" = ask get_api */
+    const char *auth;           /* xmlrpc: token sent as ?auth=; may be NULL */
+    const char *auth_user;      /* http: Basic auth; may be NULL */
+    const char *auth_password;
+} weblab_lab_target_t;
+
+typedef struct weblab_lab_client_t weblab_lab_client_t;
+
+/* Create a client with at most max_handles pooled connections, timeouts in
+ * seconds. Allocated from p (pchild in httpd); its handles are freed when p
+ * is destroyed. curl_global_init must have been called by the process. */
+apr_status_t weblab_lab_client_create(weblab_lab_client_t **client,
+                                      int max_handles,
+                                      double connect_timeout,
+                                      double io_timeout, apr_pool_t *p);
+
+/* Result of a call. On failure the function returns non-APR_SUCCESS:
+ * APR_TIMEUP (timeout), APR_ECONNREFUSED (nobody listening), APR_EGENERAL
+ * (HTTP error, XML-RPC fault, unparsable answer); *errmsg then says what,
+ * for logs and for the instance's error list. All strings from p. */
+
+/* get_api(): "1", "2" or "2_concurrent". Per spec 10.2 a fault is retried
+ * once and then "1" is assumed (returns APR_SUCCESS with "1"); only a
+ * transport failure is an error. */
+apr_status_t weblab_lab_get_api(const char **api, const char **errmsg,
+                                weblab_lab_client_t *client,
+                                const weblab_lab_target_t *t, apr_pool_t *p);
+
+/* test_me(msg): *echo gets the answer. */
+apr_status_t weblab_lab_test_me(const char **echo, const char **errmsg,
+                                weblab_lab_client_t *client,
+                                const weblab_lab_target_t *t, const char *msg,
+                                apr_pool_t *p);
+
+/* The calls below take the resolved api (never ""), and lab_session_id
+ * (used only by "2_concurrent", sent as the struct {"id": ...}, spec 10.2). */
+
+/* start_experiment: API 1 sends no arguments and answers "ok"; API 2 sends
+ * (client_initial_data, server_initial_data); *response is the server's
+ * answer as a string ("" for nil). */
+apr_status_t weblab_lab_start(const char **response, const char **errmsg,
+                              weblab_lab_client_t *client,
+                              const weblab_lab_target_t *t, const char *api,
+                              const char *lab_session_id,
+                              const char *client_initial_data,
+                              const char *server_initial_data, apr_pool_t *p);
+
+/* send_command_to_device(command): *response as a string. */
+apr_status_t weblab_lab_send_command(const char **response,
+                                     const char **errmsg,
+                                     weblab_lab_client_t *client,
+                                     const weblab_lab_target_t *t,
+                                     const char *api,
+                                     const char *lab_session_id,
+                                     const char *command, apr_pool_t *p);
+
+/* send_file_to_device(base64 content, file_info): *response as a string. */
+apr_status_t weblab_lab_send_file(const char **response, const char **errmsg,
+                                  weblab_lab_client_t *client,
+                                  const weblab_lab_target_t *t,
+                                  const char *api, const char *lab_session_id,
+                                  const char *content_b64,
+                                  const char *file_info, apr_pool_t *p);
+
+/* should_finish(): seconds (>0 ask again, 0 stop asking, <0 finish now).
+ * API 1 is never asked: *seconds = 0 without a call. Int or double answers
+ * are both accepted. */
+apr_status_t weblab_lab_should_finish(double *seconds, const char **errmsg,
+                                      weblab_lab_client_t *client,
+                                      const weblab_lab_target_t *t,
+                                      const char *api,
+                                      const char *lab_session_id,
+                                      apr_pool_t *p);
+
+/* dispose(): API 1 answers "ok" (result ignored); else the server's string. */
+apr_status_t weblab_lab_dispose(const char **response, const char **errmsg,
+                                weblab_lab_client_t *client,
+                                const weblab_lab_target_t *t, const char *api,
+                                const char *lab_session_id, apr_pool_t *p);
+
+#endif

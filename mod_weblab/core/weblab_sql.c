@@ -1,0 +1,286 @@
+#include "weblab_sql_private.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <apr_strings.h>
+#include <apr_reslist.h>
+
+struct weblab_sql_t {
+    const weblab_sql_backend_t *be;
+    void *handle;
+    apr_pool_t *pool;           /* the connection's own pool */
+    weblab_sql_lock_t lock;
+    int locked;                 /* writer lock held by this connection */
+};
+
+struct weblab_sql_pool_t {
+    const char *dsn;
+    weblab_sql_lock_t lock;
+    apr_reslist_t *list;
+};
+
+static const weblab_sql_backend_t *const backends[] = {
+    &weblab_sql_sqlite_backend,
+    NULL
+};
+
+static apr_status_t conn_cleanup(void *data)
+{
+    weblab_sql_t *c = data;
+
+    if (c->handle) {
+        c->be->close(c->handle);
+        c->handle = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t weblab_sql_open(weblab_sql_t **conn, const char *dsn,
+                             apr_pool_t *p)
+{
+    const char *colon = strchr(dsn, ':');
+    apr_pool_t *cp;
+    weblab_sql_t *c;
+    apr_status_t rv;
+    int i;
+
+    *conn = NULL;
+    if (!colon) {
+        return APR_EINVAL;
+    }
+    for (i = 0; backends[i]; i++) {
+        if (strlen(backends[i]->scheme) == (size_t)(colon - dsn)
+            && !strncmp(backends[i]->scheme, dsn, colon - dsn)) {
+            break;
+        }
+    }
+    if (!backends[i]) {
+        return APR_ENOTIMPL;
+    }
+    apr_pool_create(&cp, p);
+    c = apr_pcalloc(cp, sizeof(*c));
+    c->be = backends[i];
+    c->pool = cp;
+    rv = c->be->open(&c->handle, colon + 1, cp);
+    if (rv != APR_SUCCESS) {
+        apr_pool_destroy(cp);
+        return rv;
+    }
+    apr_pool_cleanup_register(cp, c, conn_cleanup, apr_pool_cleanup_null);
+    *conn = c;
+    return APR_SUCCESS;
+}
+
+void weblab_sql_close(weblab_sql_t *c)
+{
+    if (c) {
+        if (c->locked && c->lock.unlock) {
+            c->lock.unlock(c->lock.baton);
+        }
+        apr_pool_destroy(c->pool);
+    }
+}
+
+apr_status_t weblab_sql_exec(weblab_sql_t *c, int *changes, const char *sql,
+                             const char *types, ...)
+{
+    apr_status_t rv;
+    va_list ap;
+
+    va_start(ap, types);
+    rv = c->be->run(c->handle, sql, types, ap, NULL, changes, NULL);
+    va_end(ap);
+    return rv;
+}
+
+apr_status_t weblab_sql_select(weblab_sql_t *c, weblab_sql_rows_t **rows,
+                               apr_pool_t *p, const char *sql,
+                               const char *types, ...)
+{
+    apr_status_t rv;
+    va_list ap;
+
+    va_start(ap, types);
+    rv = c->be->run(c->handle, sql, types, ap, rows, NULL, p);
+    va_end(ap);
+    return rv;
+}
+
+apr_status_t weblab_sql_exec_script(weblab_sql_t *c, const char *script)
+{
+    return c->be->script(c->handle, script);
+}
+
+apr_status_t weblab_sql_begin(weblab_sql_t *c, int write)
+{
+    apr_status_t rv;
+
+    if (write && c->lock.lock) {
+        rv = c->lock.lock(c->lock.baton);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        c->locked = 1;
+    }
+    rv = c->be->begin(c->handle, write);
+    if (rv != APR_SUCCESS && c->locked) {
+        c->lock.unlock(c->lock.baton);
+        c->locked = 0;
+    }
+    return rv;
+}
+
+static void unlock_writer(weblab_sql_t *c)
+{
+    if (c->locked) {
+        c->lock.unlock(c->lock.baton);
+        c->locked = 0;
+    }
+}
+
+apr_status_t weblab_sql_commit(weblab_sql_t *c)
+{
+    apr_status_t rv = c->be->commit(c->handle);
+
+    if (rv != APR_SUCCESS) {
+        c->be->rollback(c->handle);
+    }
+    unlock_writer(c);
+    return rv;
+}
+
+apr_status_t weblab_sql_rollback(weblab_sql_t *c)
+{
+    apr_status_t rv = c->be->rollback(c->handle);
+
+    unlock_writer(c);
+    return rv;
+}
+
+apr_int64_t weblab_sql_last_id(weblab_sql_t *c)
+{
+    return c->be->last_id(c->handle);
+}
+
+const char *weblab_sql_error(weblab_sql_t *c)
+{
+    return c->be->error(c->handle);
+}
+
+int weblab_sql_is_constraint(weblab_sql_t *c)
+{
+    return c->be->is_constraint(c->handle);
+}
+
+void weblab_sql_set_lock(weblab_sql_t *c, const weblab_sql_lock_t *lock)
+{
+    if (lock) {
+        c->lock = *lock;
+    }
+}
+
+int weblab_sql_next(weblab_sql_rows_t *rows)
+{
+    if (rows->cursor + 1 >= rows->nrows) {
+        rows->cursor = rows->nrows;
+        return 0;
+    }
+    rows->cursor++;
+    return 1;
+}
+
+const char *weblab_sql_str(const weblab_sql_rows_t *rows, int col)
+{
+    if (rows->cursor < 0 || rows->cursor >= rows->nrows || col < 0
+        || col >= rows->ncols) {
+        return NULL;
+    }
+    return rows->cells[rows->cursor * rows->ncols + col];
+}
+
+apr_int64_t weblab_sql_int(const weblab_sql_rows_t *rows, int col)
+{
+    const char *s = weblab_sql_str(rows, col);
+
+    return s ? apr_atoi64(s) : 0;
+}
+
+double weblab_sql_double(const weblab_sql_rows_t *rows, int col)
+{
+    const char *s = weblab_sql_str(rows, col);
+
+    return s ? strtod(s, NULL) : 0.0;
+}
+
+/* ---- pool ---- */
+
+static apr_status_t pool_construct(void **res, void *params, apr_pool_t *p)
+{
+    weblab_sql_pool_t *pool = params;
+    weblab_sql_t *c;
+    apr_status_t rv = weblab_sql_open(&c, pool->dsn, p);
+
+    if (rv == APR_SUCCESS) {
+        weblab_sql_set_lock(c, &pool->lock);
+        *res = c;
+    }
+    return rv;
+}
+
+static apr_status_t pool_destruct(void *res, void *params, apr_pool_t *p)
+{
+    (void)params;
+    (void)p;
+    weblab_sql_close(res);
+    return APR_SUCCESS;
+}
+
+apr_status_t weblab_sql_pool_create(weblab_sql_pool_t **out, const char *dsn,
+                                    int min, int max,
+                                    const weblab_sql_lock_t *lock,
+                                    apr_pool_t *p)
+{
+    weblab_sql_pool_t *pool = apr_pcalloc(p, sizeof(*pool));
+    apr_status_t rv;
+
+    pool->dsn = apr_pstrdup(p, dsn);
+    if (lock) {
+        pool->lock = *lock;
+    }
+    rv = apr_reslist_create(&pool->list, min, max, max, 0, pool_construct,
+                            pool_destruct, pool, p);
+    if (rv == APR_SUCCESS) {            /* reslist cleans up with p */
+        *out = pool;
+    }
+    return rv;
+}
+
+apr_status_t weblab_sql_acquire(weblab_sql_pool_t *pool, weblab_sql_t **conn)
+{
+    void *res;
+    apr_status_t rv = apr_reslist_acquire(pool->list, &res);
+
+    *conn = rv == APR_SUCCESS ? res : NULL;
+    return rv;
+}
+
+void weblab_sql_release(weblab_sql_pool_t *pool, weblab_sql_t *conn)
+{
+    if (conn->locked) {                 /* a forgotten transaction */
+        weblab_sql_rollback(conn);
+    }
+    apr_reslist_release(pool->list, conn);
+}
+
+void weblab_sql_invalidate(weblab_sql_pool_t *pool, weblab_sql_t *conn)
+{
+    if (conn->locked) {
+        weblab_sql_rollback(conn);
+    }
+    apr_reslist_invalidate(pool->list, conn);
+}
+
+const char *weblab_sql_pool_dsn(const weblab_sql_pool_t *pool)
+{
+    return pool->dsn;
+}
