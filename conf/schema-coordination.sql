@@ -19,6 +19,7 @@ CREATE TABLE IF NOT EXISTS ResourceInstance (
     name VARCHAR(255) NOT NULL,
     working INTEGER NOT NULL DEFAULT 1,
     error TEXT,
+    next_check REAL,
     UNIQUE (resource_type, name)
 );
 -- An experiment instance serves one experiment type on one resource instance.
@@ -34,6 +35,7 @@ CREATE TABLE IF NOT EXISTS LabInstance (
     auth_user VARCHAR(255) NOT NULL DEFAULT '',
     auth_password VARCHAR(255) NOT NULL DEFAULT '',
     manages_polling INTEGER NOT NULL DEFAULT 0,
+    discovered_api VARCHAR(20),
     UNIQUE (exp_name, cat_name, instance_name)
 );
 -- One row per reservation for its whole life. slot_id is UNIQUE: whatever the

@@ -1,0 +1,487 @@
+/* API methods about a reservation: reserve, status, poll, commands, files,
+ * finish (spec 1.5, 2.1). Lab steps that are due run inline, in the
+ * student's own request, through weblab_lifecycle. */
+#include "weblab_api_private.h"
+#include "weblab_ids.h"
+#include "weblab_lifecycle.h"
+
+#include <string.h>
+#include <apr_strings.h>
+#include <apr_lib.h>
+
+/* Percent-encode a path segment as Python's urllib.quote does. */
+static const char *quote(const char *s, apr_pool_t *p)
+{
+    char *out = apr_palloc(p, strlen(s) * 3 + 1), *o = out;
+
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if (apr_isalnum(c) || strchr("_.-~/", c)) {
+            *o++ = c;
+        }
+        else {
+            o += sprintf(o, "%%%02X", c);
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+static weblab_error_t *res_not_found(weblab_call_t *call)
+{
+    return weblab_error_make(call->p, WEBLAB_ERR_SESSION_NOT_FOUND,
+                             APR_SUCCESS,
+                             "Core Reservations session not found");
+}
+
+static weblab_error_t *no_current(weblab_call_t *call, const char *why)
+{
+    return weblab_error_make(call->p, WEBLAB_ERR_NO_CURRENT_RESERVATION,
+                             APR_SUCCESS,
+                             "Current user (identified by reservation %s)"
+                             " does not have any experiment assigned%s%s",
+                             call->reservation_id, why ? ": " : "",
+                             why ? why : "");
+}
+
+/* Load the call's reservation. A reservation presented together with a valid
+ * session of another user is treated as unknown: ids are bearer tokens, but
+ * not across accounts. */
+static weblab_error_t *load(weblab_reservation_t **r, weblab_call_t *call)
+{
+    apr_status_t rv;
+
+    *r = NULL;
+    if (!weblab_ids_is_uuid(call->reservation_id)) {
+        return res_not_found(call);
+    }
+    rv = weblab_coord_get(call->core->coord, r, call->reservation_id,
+                          call->p);
+    if (rv != APR_SUCCESS) {
+        return weblab_backend_error(call, rv, "coordination");
+    }
+    if (!*r) {
+        return res_not_found(call);
+    }
+    if (call->session_id && weblab_ids_is_session_id(call->session_id)
+        && strcmp(call->session_id, (*r)->session_id)) {
+        weblab_session_t *s = NULL;
+
+        rv = weblab_coord_session_get(call->core->coord, &s, call->session_id,
+                                      call->now,
+                                      call->core->cfg.session_timeout,
+                                      call->p);
+        if (rv != APR_SUCCESS) {
+            return weblab_backend_error(call, rv, "coordination");
+        }
+        if (s && s->user_id != (*r)->user_id) {
+            *r = NULL;
+            return res_not_found(call);
+        }
+    }
+    return NULL;
+}
+
+static int is_active(const weblab_reservation_t *r)
+{
+    return !strcmp(r->state, "waiting") || !strcmp(r->state, "assigned")
+           || !strcmp(r->state, "confirmed");
+}
+
+/* Expire, record the poll and run the lab step that is due, then reload.
+ * expire_fails: the caller wants NoCurrentReservation when it expired. */
+static weblab_error_t *refresh(weblab_reservation_t **r, weblab_call_t *call,
+                               int *expired)
+{
+    weblab_core_t *core = call->core;
+    apr_status_t rv = APR_SUCCESS;
+    double slack = core->cfg.poll_time / 10.0;
+
+    *expired = 0;
+    if (is_active(*r)) {
+        rv = weblab_lifecycle_expire(expired, core, *r, call->now, call->p);
+        if (rv == APR_SUCCESS && !*expired
+            && call->now - (*r)->latest_poll > (slack < 5.0 ? slack : 5.0)) {
+            rv = weblab_coord_touch(core->coord, (*r)->id, call->now);
+        }
+    }
+    if (rv == APR_SUCCESS && !strcmp((*r)->state, "assigned")
+        && (*r)->claim_until < call->now) {
+        rv = weblab_lifecycle_start(core, *r, call->p);
+    }
+    else if (rv == APR_SUCCESS && !strcmp((*r)->state, "finishing")
+             && (*r)->next_dispose <= call->now
+             && (*r)->claim_until < call->now) {
+        rv = weblab_lifecycle_dispose(core, *r, call->p);
+    }
+    if (rv != APR_SUCCESS) {
+        return weblab_backend_error(call, rv, "coordination");
+    }
+    return load(r, call);
+}
+
+static json_t *status_json(weblab_call_t *call, const weblab_reservation_t *r)
+{
+    const char *pub = weblab_ids_reservation_public(call->p, r->id, r->route);
+    const char *url = call->core->cfg.server_url;
+
+    if (!strcmp(r->state, "waiting")) {
+        return json_pack("{s:s, s:{s:s}, s:i}", "status",
+                         r->working_instances > 0
+                             ? "Reservation::waiting"
+                             : "Reservation::waiting_instances",
+                         "reservation_id", "id", pub, "position", r->position);
+    }
+    if (!strcmp(r->state, "assigned")) {
+        return json_pack("{s:s, s:{s:s}, s:s}",
+                         "status", "Reservation::waiting_confirmation",
+                         "reservation_id", "id", pub, "url", url);
+    }
+    if (!strcmp(r->state, "confirmed")) {
+        return json_pack("{s:s, s:{s:s}, s:f, s:s, s:s, s:{s:s}}",
+                         "status", "Reservation::confirmed",
+                         "reservation_id", "id", pub,
+                         "time", weblab_lifecycle_remaining(r, call->now),
+                         "initial_configuration",
+                         r->initial_configuration ? r->initial_configuration
+                                                  : "{}",
+                         "url", url, "remote_reservation_id", "id", "");
+    }
+    /* finishing / done: the post-reservation record, id without route */
+    return json_pack("{s:s, s:{s:s}, s:b, s:s, s:o}",
+                     "status", "Reservation::post_reservation",
+                     "reservation_id", "id", r->id,
+                     "finished", !strcmp(r->state, "done"),
+                     "initial_data", r->initial_data ? r->initial_data
+                                                     : "\"{}\"",
+                     "end_data", !strcmp(r->state, "done") && r->end_data
+                                     ? json_string(r->end_data)
+                                     : weblab_json_none());
+}
+
+weblab_error_t *weblab_m_reserve_experiment(json_t **result,
+                                            weblab_call_t *call)
+{
+    weblab_core_t *core = call->core;
+    weblab_session_t *s;
+    weblab_error_t *err = weblab_call_session(&s, call);
+    json_t *eid = json_object_get(call->params, "experiment_id");
+    const char *exp, *cat, *cid_text;
+    const weblab_allowed_t *perm = NULL;
+    apr_array_header_t *allowed;
+    weblab_reservation_t res, *r;
+    weblab_user_t user;
+    weblab_sql_t *conn;
+    json_t *cid, *info;
+    apr_status_t rv;
+    char *d;
+    int i;
+
+    if (err) {
+        return err;
+    }
+    if (!json_is_object(eid)
+        || !json_is_string(json_object_get(eid, "exp_name"))
+        || !json_is_string(json_object_get(eid, "cat_name"))) {
+        return weblab_error_make(call->p, WEBLAB_ERR_WEBLAB, APR_EINVAL,
+                                 "Parameter 'experiment_id' must be"
+                                 " {\"exp_name\": str, \"cat_name\": str}");
+    }
+    exp = json_string_value(json_object_get(eid, "exp_name"));
+    cat = json_string_value(json_object_get(eid, "cat_name"));
+    cid_text = weblab_param_str(call, "client_initial_data", 1, &err);
+    if (err) {
+        return err;
+    }
+    weblab_param_str(call, "consumer_data", 1, &err);
+    if (err) {
+        return err;
+    }
+    cid = weblab_json_own(json_loads(cid_text ? cid_text : "{}",
+                                     JSON_DECODE_ANY, NULL), call->p);
+    if (!cid) {
+        return weblab_error_make(call->p, WEBLAB_ERR_USER_PROCESSING,
+                                 APR_EINVAL,
+                                 "Invalid client_initial_data provided: a"
+                                 " json-serialized object expected");
+    }
+    if (json_is_object(cid) && !json_object_get(cid, "back")) {
+        json_object_set_new(cid, "back", json_string(apr_pstrcat(call->p,
+            core->cfg.server_url, "labs/", quote(cat, call->p), "/",
+            quote(exp, call->p), "/?finished=true", NULL)));
+    }
+    /* the best permission of the user for that experiment */
+    if ((err = weblab_call_data(&conn, call))) {
+        return err;
+    }
+    memset(&user, 0, sizeof(user));
+    user.id = s->user_id;
+    user.login = s->login;
+    user.role = s->role;
+    rv = weblab_db_allowed(&allowed, conn, &user, call->p);
+    if (rv != APR_SUCCESS) {
+        weblab_sql_invalidate(core->data, conn);
+        return weblab_backend_error(call, rv, "data database");
+    }
+    weblab_sql_release(core->data, conn);
+    for (i = 0; i < allowed->nelts && !perm; i++) {
+        const weblab_allowed_t *a = &APR_ARRAY_IDX(allowed, i,
+                                                   weblab_allowed_t);
+
+        if (!strcmp(a->experiment->name, exp)
+            && !strcmp(a->experiment->category, cat)) {
+            perm = a;
+        }
+    }
+    if (!perm) {
+        return weblab_error_make(call->p, WEBLAB_ERR_UNKNOWN_EXPERIMENT_ID,
+                                 APR_SUCCESS,
+                                 "User can't access that experiment (or that"
+                                 " experiment type does not exist)");
+    }
+    memset(&res, 0, sizeof(res));
+    res.id = weblab_ids_uuid_new(call->p);
+    res.session_id = s->id;
+    res.user_id = s->user_id;
+    res.login = s->login;
+    res.full_name = s->full_name;
+    res.exp_name = exp;
+    res.cat_name = cat;
+    res.priority = perm->priority;
+    res.time_allowed = perm->time_allowed;
+    res.init_in_accounting = perm->init_in_accounting;
+    res.permanent_id = perm->permanent_id;
+    d = json_dumps(cid, JSON_ENCODE_ANY);
+    res.client_initial_data = apr_pstrdup(call->p, d ? d : "{}");
+    free(d);
+    info = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
+                     "username", s->login, "role", s->role,
+                     "from_ip", call->in->client_ip ? call->in->client_ip : "",
+                     "user_agent", call->in->user_agent
+                                       ? call->in->user_agent : "",
+                     "route", core->cfg.route,
+                     "locale", call->in->locale ? call->in->locale : "");
+    d = info ? json_dumps(info, 0) : NULL;
+    res.request_info = apr_pstrdup(call->p, d ? d : "{}");
+    free(d);
+    json_decref(info);
+    res.route = core->cfg.route;
+    res.origin = call->in->client_ip;
+    rv = weblab_coord_reserve(core->coord, &res, call->now);
+    if (rv == APR_NOTFOUND) {
+        /* maybe configured since the last sync: sync once and retry */
+        if (weblab_lifecycle_sync(core, call->p) == APR_SUCCESS) {
+            rv = weblab_coord_reserve(core->coord, &res, call->now);
+        }
+    }
+    if (rv == APR_NOTFOUND) {
+        return weblab_error_make(call->p, WEBLAB_ERR_USER_PROCESSING,
+                                 APR_NOTFOUND,
+                                 "No experiment of type <%s,%s> is currently"
+                                 " deployed", exp, cat);
+    }
+    if (rv != APR_SUCCESS) {
+        return weblab_backend_error(call, rv, "coordination");
+    }
+    rv = weblab_coord_get(core->coord, &r, res.id, call->p);
+    if (rv != APR_SUCCESS || !r) {
+        return weblab_backend_error(call, rv, "coordination");
+    }
+    call->reservation_id = r->id;
+    call->reservation_public = weblab_ids_reservation_public(call->p, r->id,
+                                                             r->route);
+    *result = status_json(call, r);
+    return NULL;
+}
+
+weblab_error_t *weblab_m_get_reservation_status(json_t **result,
+                                                weblab_call_t *call)
+{
+    weblab_reservation_t *r;
+    weblab_error_t *err = load(&r, call);
+    int expired;
+
+    if (!err) {
+        err = refresh(&r, call, &expired);
+    }
+    if (err) {
+        return err;
+    }
+    if (!strcmp(r->state, "cancelled")) {
+        return no_current(call, NULL);
+    }
+    *result = status_json(call, r);
+    return NULL;
+}
+
+/* check-not-expired-and-poll (spec 1.5): the reservation must be active. */
+static weblab_error_t *active(weblab_reservation_t **r, weblab_call_t *call)
+{
+    weblab_error_t *err = load(r, call);
+    int expired;
+
+    if (!err) {
+        err = refresh(r, call, &expired);
+    }
+    if (err) {
+        return err;
+    }
+    if (expired || !is_active(*r)) {
+        return no_current(call, NULL);
+    }
+    return NULL;
+}
+
+weblab_error_t *weblab_m_poll(json_t **result, weblab_call_t *call)
+{
+    weblab_reservation_t *r;
+    weblab_error_t *err = active(&r, call);
+
+    if (!err) {
+        *result = weblab_json_none();
+    }
+    return err;
+}
+
+weblab_error_t *weblab_m_check_reservation_session(json_t **result,
+                                                   weblab_call_t *call)
+{
+    weblab_reservation_t *r;
+    weblab_error_t *err = load(&r, call);
+
+    if (!err) {
+        *result = json_true();
+    }
+    return err;
+}
+
+weblab_error_t *weblab_m_get_reservation_info(json_t **result,
+                                              weblab_call_t *call)
+{
+    weblab_reservation_t *r;
+    weblab_error_t *err = load(&r, call);
+
+    if (!err) {
+        *result = json_pack("{s:s, s:s}", "exp_name", r->exp_name,
+                            "cat_name", r->cat_name);
+    }
+    return err;
+}
+
+weblab_error_t *weblab_m_finished_experiment(json_t **result,
+                                             weblab_call_t *call)
+{
+    weblab_reservation_t *r;
+    weblab_error_t *err = load(&r, call);
+    apr_status_t rv;
+
+    if (err) {
+        return err;
+    }
+    rv = weblab_lifecycle_finish(call->core, r->id, WEBLAB_FINISH_USER,
+                                 call->p);
+    if (rv != APR_SUCCESS) {
+        return weblab_backend_error(call, rv, "coordination");
+    }
+    *result = weblab_json_none();
+    return NULL;
+}
+
+/* Send a command or a file to the lab of a confirmed reservation and log
+ * it. A lab failure ends the reservation, as in the original. */
+static weblab_error_t *to_lab(json_t **result, weblab_call_t *call,
+                              const char *command, const char *file_b64,
+                              const char *file_info)
+{
+    weblab_core_t *core = call->core;
+    weblab_reservation_t *r;
+    weblab_error_t *err = active(&r, call);
+    const char *resp = NULL, *errmsg = NULL;
+    weblab_lab_target_t t;
+    weblab_sql_t *conn;
+    double before;
+    apr_status_t rv;
+
+    if (err) {
+        return err;
+    }
+    if (strcmp(r->state, "confirmed") || !r->lab_session_id) {
+        return no_current(call, "the reservation is not enabled");
+    }
+    memset(&t, 0, sizeof(t));
+    t.transport = r->lab.transport;
+    t.url = r->lab.url;
+    t.api = r->api;
+    t.auth_user = r->lab.auth_user;
+    t.auth_password = r->lab.auth_password;
+    before = weblab_now();
+    rv = command
+        ? weblab_lab_send_command(&resp, &errmsg, core->labs, &t, r->api,
+                                  r->lab_session_id, command, call->p)
+        : weblab_lab_send_file(&resp, &errmsg, core->labs, &t, r->api,
+                               r->lab_session_id, file_b64, file_info,
+                               call->p);
+    if (weblab_sql_acquire(core->data, &conn) == APR_SUCCESS) {
+        apr_status_t lrv = command
+            ? weblab_db_use_command(conn, r->use_id, command,
+                                    rv == APR_SUCCESS ? resp : NULL, before,
+                                    weblab_now())
+            : weblab_db_use_file(conn, r->use_id, file_b64, file_info,
+                                 rv == APR_SUCCESS ? resp : NULL, before,
+                                 weblab_now(), call->p);
+
+        if (lrv == APR_SUCCESS) {
+            weblab_sql_release(core->data, conn);
+        }
+        else {
+            weblab_core_log(core, WEBLAB_LOG_ERR, lrv,
+                            "weblab: could not log a %s of use %"
+                            APR_INT64_T_FMT, command ? "command" : "file",
+                            r->use_id);
+            weblab_sql_invalidate(core->data, conn);
+        }
+    }
+    if (rv != APR_SUCCESS) {
+        weblab_core_log(core, WEBLAB_LOG_WARN, rv,
+                        "weblab: lab %s failed a %s: %s", r->instance_name,
+                        command ? "command" : "file", errmsg ? errmsg : "");
+        weblab_lifecycle_finish(core, r->id, WEBLAB_FINISH_KICKED, call->p);
+        return weblab_error_make(call->p, WEBLAB_ERR_USER_PROCESSING, rv,
+                                 "Failed to interact with the experiment: %s",
+                                 errmsg ? errmsg : "no answer");
+    }
+    *result = json_pack("{s:s}", "commandstring", resp ? resp : "");
+    return NULL;
+}
+
+weblab_error_t *weblab_m_send_command(json_t **result, weblab_call_t *call)
+{
+    json_t *cmd = json_object_get(call->params, "command");
+
+    if (json_is_object(cmd)) {
+        cmd = json_object_get(cmd, "commandstring");
+    }
+    if (!json_is_string(cmd)) {
+        return weblab_error_make(call->p, WEBLAB_ERR_WEBLAB, APR_EINVAL,
+                                 "Parameter 'command' must be"
+                                 " {\"commandstring\": str}");
+    }
+    return to_lab(result, call, json_string_value(cmd), NULL, NULL);
+}
+
+weblab_error_t *weblab_m_send_file(json_t **result, weblab_call_t *call)
+{
+    weblab_error_t *err;
+    const char *content = weblab_param_str(call, "file_content", 0, &err);
+    const char *info;
+
+    if (err) {
+        return err;
+    }
+    info = weblab_param_str(call, "file_info", 0, &err);
+    if (err) {
+        return err;
+    }
+    return to_lab(result, call, NULL, content, info);
+}

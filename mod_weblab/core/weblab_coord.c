@@ -1,0 +1,152 @@
+/* Coordination wrappers and the backend registry. */
+#include "weblab_coord.h"
+
+#include <string.h>
+
+extern const weblab_coord_backend_t weblab_coord_sql_backend;
+apr_status_t weblab_coord_sql_create(void **ctx, const char *dsn,
+                                     int pool_max,
+                                     const weblab_sql_lock_t *lock,
+                                     apr_pool_t *p);
+
+apr_status_t weblab_coord_open(weblab_coord_t **coord, const char *engine,
+                               const char *target, int pool_max,
+                               const weblab_sql_lock_t *lock, apr_pool_t *p)
+{
+    weblab_coord_t *c;
+    apr_status_t rv;
+
+    *coord = NULL;
+    if (strcmp(engine, "sql") != 0) {
+        return APR_ENOTIMPL;
+    }
+    c = apr_pcalloc(p, sizeof(*c));
+    c->be = &weblab_coord_sql_backend;
+    rv = weblab_coord_sql_create(&c->ctx, target, pool_max, lock, p);
+    if (rv == APR_SUCCESS) {
+        *coord = c;
+    }
+    return rv;
+}
+
+#define CALL(c, fn, ...) \
+    ((c)->be->fn ? (c)->be->fn((c)->ctx, __VA_ARGS__) : APR_ENOTIMPL)
+
+apr_status_t weblab_coord_session_create(weblab_coord_t *c,
+                                         const weblab_session_t *s)
+{
+    return CALL(c, session_create, s);
+}
+
+apr_status_t weblab_coord_session_get(weblab_coord_t *c, weblab_session_t **s,
+                                      const char *id, double now,
+                                      double timeout, apr_pool_t *p)
+{
+    return CALL(c, session_get, s, id, now, timeout, p);
+}
+
+apr_status_t weblab_coord_session_delete(weblab_coord_t *c, const char *id)
+{
+    return CALL(c, session_delete, id);
+}
+
+apr_status_t weblab_coord_reserve(weblab_coord_t *c,
+                                  const weblab_reservation_t *r, double now)
+{
+    return CALL(c, reserve, r, now);
+}
+
+apr_status_t weblab_coord_get(weblab_coord_t *c, weblab_reservation_t **r,
+                              const char *id, apr_pool_t *p)
+{
+    return CALL(c, get, r, id, p);
+}
+
+apr_status_t weblab_coord_touch(weblab_coord_t *c, const char *id, double now)
+{
+    return CALL(c, touch, id, now);
+}
+
+apr_status_t weblab_coord_claim(weblab_coord_t *c, int *claimed,
+                                const char *id, const char *state, double now,
+                                double until)
+{
+    return CALL(c, claim, claimed, id, state, now, until);
+}
+
+apr_status_t weblab_coord_set_api(weblab_coord_t *c, const char *id,
+                                  const char *api)
+{
+    return CALL(c, set_api, id, api);
+}
+
+apr_status_t weblab_coord_confirm(weblab_coord_t *c, int *confirmed,
+                                  const char *id, const char *lab_session_id,
+                                  const char *api,
+                                  const char *initial_configuration,
+                                  const char *initial_data,
+                                  apr_int64_t use_id, double now,
+                                  double next_should_finish)
+{
+    return CALL(c, confirm, confirmed, id, lab_session_id, api,
+                initial_configuration, initial_data, use_id, now,
+                next_should_finish);
+}
+
+apr_status_t weblab_coord_start_failed(weblab_coord_t *c, const char *id,
+                                       const char *error, double now)
+{
+    return CALL(c, start_failed, id, error, now);
+}
+
+apr_status_t weblab_coord_finish(weblab_coord_t *c, const char *id,
+                                 int reason, double now)
+{
+    return CALL(c, finish, id, reason, now);
+}
+
+apr_status_t weblab_coord_dispose_later(weblab_coord_t *c, const char *id,
+                                        double at)
+{
+    return CALL(c, dispose_later, id, at);
+}
+
+apr_status_t weblab_coord_disposed(weblab_coord_t *c, const char *id,
+                                   const char *end_data, double now,
+                                   double post_expiry, int broken,
+                                   const char *error)
+{
+    return CALL(c, disposed, id, end_data, now, post_expiry, broken, error);
+}
+
+apr_status_t weblab_coord_set_should_finish(weblab_coord_t *c, const char *id,
+                                            double at)
+{
+    return CALL(c, set_should_finish, id, at);
+}
+
+apr_status_t weblab_coord_due(weblab_coord_t *c, weblab_coord_due_t *due,
+                              double now, double poll_time, apr_pool_t *p)
+{
+    return CALL(c, due, due, now, poll_time, p);
+}
+
+apr_status_t weblab_coord_sync_instances(weblab_coord_t *c,
+                                         const apr_array_header_t *defs,
+                                         apr_pool_t *p)
+{
+    return CALL(c, sync_instances, defs, p);
+}
+
+apr_status_t weblab_coord_instance_checked(weblab_coord_t *c,
+                                           apr_int64_t resource_id, int ok,
+                                           const char *error, double next)
+{
+    return CALL(c, instance_checked, resource_id, ok, error, next);
+}
+
+apr_status_t weblab_coord_cleanup(weblab_coord_t *c, double now,
+                                  double session_timeout)
+{
+    return CALL(c, cleanup, now, session_timeout);
+}

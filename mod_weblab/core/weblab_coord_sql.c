@@ -1,0 +1,917 @@
+/* SQL coordination backend (SQLite now; MySQL/MariaDB through the same
+ * statements later). Every multi-row step is one write transaction; the
+ * UNIQUE constraint on Reservation.slot_id is the last guard against two
+ * holders of one slot. */
+#include "weblab_coord.h"
+#include "weblab_schema.h"
+
+#include <string.h>
+#include <apr_strings.h>
+
+typedef struct {
+    weblab_sql_pool_t *pool;
+} coord_sql_t;
+
+/* Only refresh a session's latest_access when it is older than this, so
+ * that most requests do not write. */
+#define SESSION_TOUCH_SLACK 60.0
+/* Cancelled reservations are kept this long so that clients get
+ * NoCurrentReservation rather than SessionNotFound. */
+#define CANCELLED_KEEP 3600.0
+/* How many waiting reservations one queue pass looks at. */
+#define QUEUE_SCAN_MAX 256
+
+apr_status_t weblab_coord_sql_create(void **ctx, const char *dsn,
+                                     int pool_max,
+                                     const weblab_sql_lock_t *lock,
+                                     apr_pool_t *p)
+{
+    coord_sql_t *c = apr_pcalloc(p, sizeof(*c));
+    apr_status_t rv = weblab_sql_pool_create(&c->pool, dsn, 0, pool_max, lock,
+                                             p);
+
+    if (rv == APR_SUCCESS) {
+        *ctx = c;
+    }
+    return rv;
+}
+
+/* ---- small helpers ---- */
+
+static int col_index(const weblab_sql_rows_t *rows, const char *name)
+{
+    int i;
+
+    for (i = 0; i < rows->ncols; i++) {
+        if (!strcmp(rows->names[i], name)) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+static const char *fs(const weblab_sql_rows_t *r, const char *name)
+{
+    return weblab_sql_str(r, col_index(r, name));
+}
+
+static double fd(const weblab_sql_rows_t *r, const char *name)
+{
+    return weblab_sql_double(r, col_index(r, name));
+}
+
+static apr_int64_t fi(const weblab_sql_rows_t *r, const char *name)
+{
+    return weblab_sql_int(r, col_index(r, name));
+}
+
+static const char *nz(const char *s)
+{
+    return s ? s : "";
+}
+
+/* Finish using a connection: keep it when the work succeeded or failed for a
+ * logical reason, drop it after a failure of the connection itself. */
+static apr_status_t done(coord_sql_t *c, weblab_sql_t *conn, apr_status_t rv)
+{
+    if (rv == APR_SUCCESS || rv == APR_EINVAL || rv == APR_NOTFOUND) {
+        weblab_sql_release(c->pool, conn);
+    }
+    else {
+        weblab_sql_invalidate(c->pool, conn);
+    }
+    return rv;
+}
+
+static apr_status_t end_tx(weblab_sql_t *conn, apr_status_t rv)
+{
+    if (rv == APR_SUCCESS) {
+        return weblab_sql_commit(conn);
+    }
+    weblab_sql_rollback(conn);
+    return rv;
+}
+
+/* ---- sessions ---- */
+
+static apr_status_t session_create(void *ctx, const weblab_session_t *s)
+{
+    coord_sql_t *c = ctx;
+    weblab_sql_t *conn;
+    apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = weblab_sql_begin(conn, 1);
+    if (rv == APR_SUCCESS) {
+        rv = weblab_sql_exec(conn, NULL,
+            "INSERT INTO WebSession (id, user_id, login, full_name, role,"
+            " created, latest_access) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "sisssdd", s->id, s->user_id, s->login, s->full_name, s->role,
+            s->created, s->latest_access);
+        rv = end_tx(conn, rv);
+    }
+    return done(c, conn, rv);
+}
+
+static apr_status_t session_get(void *ctx, weblab_session_t **out,
+                                const char *id, double now, double timeout,
+                                apr_pool_t *p)
+{
+    coord_sql_t *c = ctx;
+    weblab_sql_rows_t *rows;
+    weblab_session_t *s;
+    weblab_sql_t *conn;
+    apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
+
+    *out = NULL;
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = weblab_sql_select(conn, &rows, p,
+        "SELECT id, user_id, login, full_name, role, created, latest_access,"
+        " reservation_id FROM WebSession WHERE id = ?", "s", id);
+    if (rv != APR_SUCCESS || !weblab_sql_next(rows)) {
+        return done(c, conn, rv);
+    }
+    s = apr_pcalloc(p, sizeof(*s));
+    s->id = fs(rows, "id");
+    s->user_id = fi(rows, "user_id");
+    s->login = fs(rows, "login");
+    s->full_name = fs(rows, "full_name");
+    s->role = fs(rows, "role");
+    s->created = fd(rows, "created");
+    s->latest_access = fd(rows, "latest_access");
+    s->reservation_id = fs(rows, "reservation_id");
+    if (s->latest_access < now - timeout) {
+        rv = weblab_sql_begin(conn, 1);
+        if (rv == APR_SUCCESS) {
+            rv = end_tx(conn, weblab_sql_exec(conn, NULL,
+                        "DELETE FROM WebSession WHERE id = ?", "s", id));
+        }
+        return done(c, conn, rv);
+    }
+    if (s->latest_access < now - SESSION_TOUCH_SLACK) {
+        rv = weblab_sql_begin(conn, 1);
+        if (rv == APR_SUCCESS) {
+            rv = end_tx(conn, weblab_sql_exec(conn, NULL,
+                        "UPDATE WebSession SET latest_access = ? WHERE id = ?",
+                        "ds", now, id));
+        }
+    }
+    if (rv == APR_SUCCESS) {
+        *out = s;
+    }
+    return done(c, conn, rv);
+}
+
+static apr_status_t session_delete(void *ctx, const char *id)
+{
+    coord_sql_t *c = ctx;
+    weblab_sql_t *conn;
+    apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = weblab_sql_begin(conn, 1);
+    if (rv == APR_SUCCESS) {
+        rv = end_tx(conn, weblab_sql_exec(conn, NULL,
+                    "DELETE FROM WebSession WHERE id = ?", "s", id));
+    }
+    return done(c, conn, rv);
+}
+
+/* ---- the queue ---- */
+
+/* Give free working slots of resource type rt to waiting reservations in
+ * queue order (priority, then arrival). Inside a write transaction. */
+static apr_status_t run_queue(weblab_sql_t *conn, const char *rt, double now,
+                              apr_pool_t *p)
+{
+    weblab_sql_rows_t *free_rows, *waiting;
+    apr_status_t rv;
+    int nfree, *used, i;
+
+    rv = weblab_sql_select(conn, &free_rows, p,
+        "SELECT li.id AS li_id, li.exp_name, li.cat_name, ri.id AS ri_id"
+        " FROM LabInstance li JOIN ResourceInstance ri"
+        "   ON ri.id = li.resource_instance_id"
+        " WHERE ri.resource_type = ? AND ri.working = 1"
+        "   AND NOT EXISTS (SELECT 1 FROM Reservation x WHERE x.slot_id = ri.id)"
+        " ORDER BY ri.id, li.id", "s", rt);
+    if (rv != APR_SUCCESS || free_rows->nrows == 0) {
+        return rv;
+    }
+    rv = weblab_sql_select(conn, &waiting, p,
+        "SELECT id, exp_name, cat_name FROM Reservation"
+        " WHERE state = 'waiting' AND resource_type = ?"
+        " ORDER BY priority, seq LIMIT 256", "s", rt);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    nfree = free_rows->nrows;
+    used = apr_pcalloc(p, sizeof(int) * nfree);
+    while (nfree > 0 && weblab_sql_next(waiting)) {
+        const char *exp = fs(waiting, "exp_name");
+        const char *cat = fs(waiting, "cat_name");
+        apr_int64_t slot = -1;
+
+        for (i = 0; i < free_rows->nrows; i++) {
+            free_rows->cursor = i;
+            if (used[i] || strcmp(fs(free_rows, "exp_name"), exp)
+                || strcmp(fs(free_rows, "cat_name"), cat)) {
+                continue;
+            }
+            slot = fi(free_rows, "ri_id");
+            break;
+        }
+        if (slot < 0) {
+            continue;       /* nothing free for this type; try the next one */
+        }
+        rv = weblab_sql_exec(conn, NULL,
+            "UPDATE Reservation SET state = 'assigned', slot_id = ?,"
+            " lab_instance_id = ?, timestamp_before = ?, claim_until = NULL"
+            " WHERE id = ? AND state = 'waiting'",
+            "iids", slot, fi(free_rows, "li_id"), now, fs(waiting, "id"));
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        /* one resource instance may serve several types: mark them all */
+        for (i = 0; i < free_rows->nrows; i++) {
+            free_rows->cursor = i;
+            if (!used[i] && fi(free_rows, "ri_id") == slot) {
+                used[i] = 1;
+                nfree--;
+            }
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t reserve(void *ctx, const weblab_reservation_t *r,
+                            double now)
+{
+    coord_sql_t *c = ctx;
+    weblab_sql_rows_t *rows;
+    weblab_sql_t *conn;
+    apr_pool_t *p;
+    apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    apr_pool_create(&p, NULL);
+    rv = weblab_sql_begin(conn, 1);
+    if (rv != APR_SUCCESS) {
+        apr_pool_destroy(p);
+        return done(c, conn, rv);
+    }
+    rv = weblab_sql_select(conn, &rows, p,
+        "SELECT ri.resource_type FROM LabInstance li JOIN ResourceInstance ri"
+        " ON ri.id = li.resource_instance_id"
+        " WHERE li.exp_name = ? AND li.cat_name = ? ORDER BY li.id LIMIT 1",
+        "ss", r->exp_name, r->cat_name);
+    if (rv == APR_SUCCESS && !weblab_sql_next(rows)) {
+        rv = APR_NOTFOUND;          /* no instance of that type deployed */
+    }
+    if (rv == APR_SUCCESS) {
+        const char *rt = weblab_sql_str(rows, 0);
+
+        rv = weblab_sql_exec(conn, NULL,
+            "INSERT INTO Reservation (id, session_id, user_id, login,"
+            " full_name, exp_name, cat_name, resource_type, priority,"
+            " time_allowed, init_in_accounting, permanent_id, state, created,"
+            " latest_poll, client_initial_data, request_info, route, origin)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?,"
+            " ?, ?, ?)",
+            "ssissssiidisddssss", r->id, r->session_id, r->user_id, r->login,
+            r->full_name, r->exp_name, r->cat_name, rt,
+            (apr_int64_t)r->priority, r->time_allowed,
+            (apr_int64_t)r->init_in_accounting, nz(r->permanent_id), now, now,
+            r->client_initial_data, r->request_info, r->route, nz(r->origin));
+        if (rv == APR_SUCCESS) {
+            rv = weblab_sql_exec(conn, NULL,
+                "UPDATE WebSession SET reservation_id = ? WHERE id = ?",
+                "ss", r->id, r->session_id);
+        }
+        if (rv == APR_SUCCESS) {
+            rv = run_queue(conn, rt, now, p);
+        }
+    }
+    rv = end_tx(conn, rv);
+    apr_pool_destroy(p);
+    return done(c, conn, rv);
+}
+
+static apr_status_t get(void *ctx, weblab_reservation_t **out, const char *id,
+                        apr_pool_t *p)
+{
+    coord_sql_t *c = ctx;
+    weblab_sql_rows_t *rows;
+    weblab_reservation_t *r;
+    weblab_sql_t *conn;
+    apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
+
+    *out = NULL;
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = weblab_sql_select(conn, &rows, p,
+        "SELECT r.*, li.instance_name, li.transport, li.url, li.api AS li_api,"
+        " li.discovered_api, li.auth_user, li.auth_password,"
+        " li.manages_polling, ri.name AS ri_name"
+        " FROM Reservation r"
+        " LEFT JOIN LabInstance li ON li.id = r.lab_instance_id"
+        " LEFT JOIN ResourceInstance ri ON ri.id = r.slot_id"
+        " WHERE r.id = ?", "s", id);
+    if (rv != APR_SUCCESS || !weblab_sql_next(rows)) {
+        return done(c, conn, rv);
+    }
+    r = apr_pcalloc(p, sizeof(*r));
+    r->id = fs(rows, "id");
+    r->session_id = fs(rows, "session_id");
+    r->user_id = fi(rows, "user_id");
+    r->login = fs(rows, "login");
+    r->full_name = fs(rows, "full_name");
+    r->exp_name = fs(rows, "exp_name");
+    r->cat_name = fs(rows, "cat_name");
+    r->resource_type = fs(rows, "resource_type");
+    r->priority = (int)fi(rows, "priority");
+    r->time_allowed = fd(rows, "time_allowed");
+    r->init_in_accounting = (int)fi(rows, "init_in_accounting");
+    r->permanent_id = fs(rows, "permanent_id");
+    r->state = fs(rows, "state");
+    r->created = fd(rows, "created");
+    r->latest_poll = fd(rows, "latest_poll");
+    r->client_initial_data = fs(rows, "client_initial_data");
+    r->request_info = fs(rows, "request_info");
+    r->route = fs(rows, "route");
+    r->origin = fs(rows, "origin");
+    r->instance_name = fs(rows, "instance_name");
+    r->resource_instance = fs(rows, "ri_name");
+    r->lab.exp_name = r->exp_name;
+    r->lab.cat_name = r->cat_name;
+    r->lab.instance_name = r->instance_name;
+    r->lab.resource_type = r->resource_type;
+    r->lab.resource_instance = r->resource_instance;
+    r->lab.transport = fs(rows, "transport");
+    r->lab.url = fs(rows, "url");
+    r->lab.api = fs(rows, "li_api");
+    if ((!r->lab.api || !*r->lab.api) && fs(rows, "discovered_api")) {
+        r->lab.api = fs(rows, "discovered_api");
+    }
+    r->lab.auth_user = fs(rows, "auth_user");
+    r->lab.auth_password = fs(rows, "auth_password");
+    r->lab.manages_polling = (int)fi(rows, "manages_polling");
+    r->api = fs(rows, "api");
+    r->claim_until = fd(rows, "claim_until");
+    r->timestamp_before = fd(rows, "timestamp_before");
+    r->timestamp_after = fd(rows, "timestamp_after");
+    r->lab_session_id = fs(rows, "lab_session_id");
+    r->initial_configuration = fs(rows, "initial_configuration");
+    r->next_should_finish = fd(rows, "next_should_finish");
+    r->next_dispose = fd(rows, "next_dispose");
+    r->finish_reason = (int)fi(rows, "finish_reason");
+    r->finished = (int)fi(rows, "finished");
+    r->initial_data = fs(rows, "initial_data");
+    r->end_data = fs(rows, "end_data");
+    r->post_expires = fd(rows, "post_expires");
+    r->use_id = fi(rows, "use_id");
+    if (!strcmp(r->state, "waiting")) {
+        apr_int64_t seq = fi(rows, "seq");
+
+        rv = weblab_sql_select(conn, &rows, p,
+            "SELECT (SELECT COUNT(*) FROM Reservation WHERE state = 'waiting'"
+            "   AND resource_type = ? AND (priority < ? OR"
+            "   (priority = ? AND seq < ?))),"
+            " (SELECT COUNT(*) FROM ResourceInstance WHERE resource_type = ?"
+            "   AND working = 1)",
+            "siiis", r->resource_type, (apr_int64_t)r->priority,
+            (apr_int64_t)r->priority, seq, r->resource_type);
+        if (rv == APR_SUCCESS && weblab_sql_next(rows)) {
+            r->position = (int)weblab_sql_int(rows, 0);
+            r->working_instances = (int)weblab_sql_int(rows, 1);
+        }
+    }
+    if (rv == APR_SUCCESS) {
+        *out = r;
+    }
+    return done(c, conn, rv);
+}
+
+/* Run one write statement in its own transaction. */
+#define WRITE1(c, changes, sql, types, ...) \
+    do { \
+        weblab_sql_t *conn_; \
+        apr_status_t rv_ = weblab_sql_acquire((c)->pool, &conn_); \
+        if (rv_ != APR_SUCCESS) { \
+            return rv_; \
+        } \
+        rv_ = weblab_sql_begin(conn_, 1); \
+        if (rv_ == APR_SUCCESS) { \
+            rv_ = end_tx(conn_, weblab_sql_exec(conn_, changes, sql, types, \
+                                                __VA_ARGS__)); \
+        } \
+        return done((c), conn_, rv_); \
+    } while (0)
+
+static apr_status_t touch(void *ctx, const char *id, double now)
+{
+    WRITE1((coord_sql_t *)ctx, NULL,
+           "UPDATE Reservation SET latest_poll = ? WHERE id = ?", "ds",
+           now, id);
+}
+
+static apr_status_t claim(void *ctx, int *claimed, const char *id,
+                          const char *state, double now, double until)
+{
+    *claimed = 0;
+    WRITE1((coord_sql_t *)ctx, claimed,
+           "UPDATE Reservation SET claim_until = ? WHERE id = ? AND state = ?"
+           " AND (claim_until IS NULL OR claim_until < ?)"
+           " AND (state <> 'finishing' OR next_dispose IS NULL"
+           "      OR next_dispose <= ?)",
+           "dssdd", until, id, state, now, now);
+}
+
+static apr_status_t set_api(void *ctx, const char *id, const char *api)
+{
+    WRITE1((coord_sql_t *)ctx, NULL,
+           "UPDATE LabInstance SET discovered_api = ? WHERE id ="
+           " (SELECT lab_instance_id FROM Reservation WHERE id = ?)",
+           "ss", api, id);
+}
+
+static apr_status_t confirm(void *ctx, int *confirmed, const char *id,
+                            const char *lab_session_id, const char *api,
+                            const char *initial_configuration,
+                            const char *initial_data, apr_int64_t use_id,
+                            double now, double next_should_finish)
+{
+    *confirmed = 0;
+    WRITE1((coord_sql_t *)ctx, confirmed,
+           "UPDATE Reservation SET state = 'confirmed', lab_session_id = ?,"
+           " api = ?, initial_configuration = ?, initial_data = ?,"
+           " use_id = ?, timestamp_after = ?, latest_poll = ?,"
+           " next_should_finish = ?, claim_until = NULL"
+           " WHERE id = ? AND state = 'assigned'",
+           "ssssiddds", lab_session_id, api, initial_configuration,
+           initial_data, use_id, now, now,
+           next_should_finish, id);
+}
+
+/* Mark the resource instance held by reservation id broken. */
+static apr_status_t break_slot(weblab_sql_t *conn, const char *id,
+                               const char *error, double now)
+{
+    return weblab_sql_exec(conn, NULL,
+        "UPDATE ResourceInstance SET working = 0, error = ?, next_check = ?"
+        " WHERE id = (SELECT slot_id FROM Reservation WHERE id = ?)",
+        "sds", error, now + 5.0, id);
+}
+
+static apr_status_t start_failed(void *ctx, const char *id, const char *error,
+                                 double now)
+{
+    coord_sql_t *c = ctx;
+    weblab_sql_t *conn;
+    apr_pool_t *p;
+    weblab_sql_rows_t *rows;
+    apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    apr_pool_create(&p, NULL);
+    rv = weblab_sql_begin(conn, 1);
+    if (rv == APR_SUCCESS) {
+        rv = break_slot(conn, id, error, now);
+        if (rv == APR_SUCCESS) {
+            rv = weblab_sql_exec(conn, NULL,
+                "UPDATE Reservation SET state = 'waiting', slot_id = NULL,"
+                " lab_instance_id = NULL, priority = -1, claim_until = NULL,"
+                " timestamp_before = NULL WHERE id = ? AND state = 'assigned'",
+                "s", id);
+        }
+        if (rv == APR_SUCCESS) {
+            rv = weblab_sql_select(conn, &rows, p,
+                "SELECT resource_type FROM Reservation WHERE id = ?", "s", id);
+        }
+        if (rv == APR_SUCCESS && weblab_sql_next(rows)) {
+            rv = run_queue(conn, weblab_sql_str(rows, 0), now, p);
+        }
+        rv = end_tx(conn, rv);
+    }
+    apr_pool_destroy(p);
+    return done(c, conn, rv);
+}
+
+static apr_status_t finish(void *ctx, const char *id, int reason, double now)
+{
+    coord_sql_t *c = ctx;
+    weblab_sql_t *conn;
+    apr_pool_t *p;
+    weblab_sql_rows_t *rows;
+    apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    apr_pool_create(&p, NULL);
+    rv = weblab_sql_begin(conn, 1);
+    if (rv == APR_SUCCESS) {
+        rv = weblab_sql_select(conn, &rows, p,
+            "SELECT state, resource_type, claim_until FROM Reservation"
+            " WHERE id = ?", "s", id);
+    }
+    if (rv == APR_SUCCESS && weblab_sql_next(rows)) {
+        const char *state = weblab_sql_str(rows, 0);
+        const char *rt = weblab_sql_str(rows, 1);
+
+        if (!strcmp(state, "confirmed")) {
+            rv = weblab_sql_exec(conn, NULL,
+                "UPDATE Reservation SET state = 'finishing', finish_reason = ?,"
+                " next_dispose = ?, next_should_finish = NULL,"
+                " claim_until = NULL WHERE id = ?",
+                "ids", (apr_int64_t)reason, now, id);
+        }
+        else if (!strcmp(state, "waiting") || !strcmp(state, "assigned")) {
+            /* An assigned reservation whose start is under way keeps its
+             * slot: the starter sees the cancel in confirm() and disposes. */
+            int starting = !strcmp(state, "assigned")
+                           && weblab_sql_double(rows, 2) > now;
+
+            rv = weblab_sql_exec(conn, NULL, starting
+                ? "UPDATE Reservation SET state = 'cancelled',"
+                  " finish_reason = ?, post_expires = ? WHERE id = ?"
+                : "UPDATE Reservation SET state = 'cancelled',"
+                  " finish_reason = ?, post_expires = ?, slot_id = NULL"
+                  " WHERE id = ?",
+                "ids", (apr_int64_t)reason, now + CANCELLED_KEEP, id);
+            if (rv == APR_SUCCESS && !starting) {
+                rv = run_queue(conn, rt, now, p);
+            }
+        }
+    }
+    if (rv == APR_SUCCESS || conn) {
+        rv = end_tx(conn, rv);
+    }
+    apr_pool_destroy(p);
+    return done(c, conn, rv);
+}
+
+static apr_status_t dispose_later(void *ctx, const char *id, double at)
+{
+    WRITE1((coord_sql_t *)ctx, NULL,
+           "UPDATE Reservation SET next_dispose = ?, claim_until = NULL"
+           " WHERE id = ?", "ds", at, id);
+}
+
+static apr_status_t disposed(void *ctx, const char *id, const char *end_data,
+                             double now, double post_expiry, int broken,
+                             const char *error)
+{
+    coord_sql_t *c = ctx;
+    weblab_sql_t *conn;
+    apr_pool_t *p;
+    weblab_sql_rows_t *rows;
+    apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    apr_pool_create(&p, NULL);
+    rv = weblab_sql_begin(conn, 1);
+    if (rv == APR_SUCCESS && broken) {
+        rv = break_slot(conn, id, error, now);
+    }
+    if (rv == APR_SUCCESS) {
+        /* A cancelled reservation reaches here when its start raced a
+         * finish: it stays cancelled, only its slot is released. */
+        rv = weblab_sql_exec(conn, NULL,
+            "UPDATE Reservation SET"
+            " state = CASE WHEN state = 'cancelled' THEN state ELSE 'done' END,"
+            " finished = 1, end_data = ?, slot_id = NULL,"
+            " claim_until = NULL, next_dispose = NULL,"
+            " post_expires = ? WHERE id = ?",
+            "sds", end_data, now + post_expiry, id);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = weblab_sql_select(conn, &rows, p,
+            "SELECT resource_type FROM Reservation WHERE id = ?", "s", id);
+    }
+    if (rv == APR_SUCCESS && weblab_sql_next(rows)) {
+        rv = run_queue(conn, weblab_sql_str(rows, 0), now, p);
+    }
+    rv = end_tx(conn, rv);
+    apr_pool_destroy(p);
+    return done(c, conn, rv);
+}
+
+static apr_status_t set_should_finish(void *ctx, const char *id, double at)
+{
+    if (at <= 0) {
+        WRITE1((coord_sql_t *)ctx, NULL,
+               "UPDATE Reservation SET next_should_finish = NULL WHERE id = ?",
+               "s", id);
+    }
+    WRITE1((coord_sql_t *)ctx, NULL,
+           "UPDATE Reservation SET next_should_finish = ? WHERE id = ?"
+           " AND state = 'confirmed'", "ds", at, id);
+}
+
+static apr_array_header_t *ids_of(weblab_sql_rows_t *rows, apr_pool_t *p)
+{
+    apr_array_header_t *a = apr_array_make(p, rows->nrows + 1,
+                                           sizeof(const char *));
+
+    while (weblab_sql_next(rows)) {
+        APR_ARRAY_PUSH(a, const char *) = weblab_sql_str(rows, 0);
+    }
+    return a;
+}
+
+static apr_status_t due(void *ctx, weblab_coord_due_t *d, double now,
+                        double poll_time, apr_pool_t *p)
+{
+    coord_sql_t *c = ctx;
+    weblab_sql_rows_t *rows;
+    weblab_sql_t *conn;
+    apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
+
+    memset(d, 0, sizeof(*d));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    /* Poll timeout (labs that manage polling themselves excepted) and
+     * time over; T0 is the slot start or the lab's confirmation. */
+    rv = weblab_sql_select(conn, &rows, p,
+        "SELECT r.id FROM Reservation r"
+        " LEFT JOIN LabInstance li ON li.id = r.lab_instance_id"
+        " WHERE (r.state IN ('waiting', 'assigned', 'confirmed')"
+        "        AND r.latest_poll < ? AND COALESCE(li.manages_polling, 0) = 0)"
+        "    OR (r.state = 'confirmed' AND ? >= r.time_allowed +"
+        "        CASE WHEN r.init_in_accounting <> 0 THEN r.timestamp_before"
+        "             ELSE r.timestamp_after END)",
+        "dd", now - poll_time, now);
+    if (rv == APR_SUCCESS) {
+        d->expired = ids_of(rows, p);
+        rv = weblab_sql_select(conn, &rows, p,
+            "SELECT id FROM Reservation WHERE state = 'assigned'"
+            " AND (claim_until IS NULL OR claim_until < ?)", "d", now);
+    }
+    if (rv == APR_SUCCESS) {
+        d->to_start = ids_of(rows, p);
+        rv = weblab_sql_select(conn, &rows, p,
+            "SELECT id FROM Reservation WHERE state = 'finishing'"
+            " AND (next_dispose IS NULL OR next_dispose <= ?)"
+            " AND (claim_until IS NULL OR claim_until < ?)", "dd", now, now);
+    }
+    if (rv == APR_SUCCESS) {
+        d->to_dispose = ids_of(rows, p);
+        rv = weblab_sql_select(conn, &rows, p,
+            "SELECT id FROM Reservation WHERE state = 'confirmed'"
+            " AND next_should_finish IS NOT NULL AND next_should_finish <= ?",
+            "d", now);
+    }
+    if (rv == APR_SUCCESS) {
+        d->should_finish = ids_of(rows, p);
+        rv = weblab_sql_select(conn, &rows, p,
+            "SELECT ri.id AS ri_id, ri.name, ri.resource_type, li.exp_name,"
+            " li.cat_name, li.instance_name, li.transport, li.url, li.api,"
+            " li.auth_user, li.auth_password, li.manages_polling"
+            " FROM ResourceInstance ri JOIN LabInstance li"
+            "   ON li.resource_instance_id = ri.id"
+            " WHERE ri.working = 0 AND (ri.next_check IS NULL"
+            "   OR ri.next_check <= ?)", "d", now);
+    }
+    if (rv == APR_SUCCESS) {
+        d->broken = apr_array_make(p, rows->nrows + 1,
+                                   sizeof(weblab_coord_broken_t));
+        while (weblab_sql_next(rows)) {
+            weblab_coord_broken_t *b = apr_array_push(d->broken);
+
+            b->resource_id = fi(rows, "ri_id");
+            b->lab.exp_name = fs(rows, "exp_name");
+            b->lab.cat_name = fs(rows, "cat_name");
+            b->lab.instance_name = fs(rows, "instance_name");
+            b->lab.resource_type = fs(rows, "resource_type");
+            b->lab.resource_instance = fs(rows, "name");
+            b->lab.transport = fs(rows, "transport");
+            b->lab.url = fs(rows, "url");
+            b->lab.api = fs(rows, "api");
+            b->lab.auth_user = fs(rows, "auth_user");
+            b->lab.auth_password = fs(rows, "auth_password");
+            b->lab.manages_polling = (int)fi(rows, "manages_polling");
+        }
+    }
+    return done(c, conn, rv);
+}
+
+/* Upsert one configured instance; returns its resource type in *rt. */
+static apr_status_t sync_one(weblab_sql_t *conn,
+                             const weblab_instance_def_t *d, apr_pool_t *p)
+{
+    weblab_sql_rows_t *rows;
+    apr_int64_t ri_id;
+    apr_status_t rv;
+
+    rv = weblab_sql_exec(conn, NULL,
+        "INSERT INTO ResourceInstance (resource_type, name, working)"
+        " SELECT ?, ?, 1 WHERE NOT EXISTS (SELECT 1 FROM ResourceInstance"
+        "   WHERE resource_type = ? AND name = ?)",
+        "ssss", d->resource_type, d->resource_instance, d->resource_type,
+        d->resource_instance);
+    if (rv == APR_SUCCESS) {
+        rv = weblab_sql_select(conn, &rows, p,
+            "SELECT id FROM ResourceInstance WHERE resource_type = ?"
+            " AND name = ?", "ss", d->resource_type, d->resource_instance);
+    }
+    if (rv != APR_SUCCESS || !weblab_sql_next(rows)) {
+        return rv == APR_SUCCESS ? APR_EGENERAL : rv;
+    }
+    ri_id = weblab_sql_int(rows, 0);
+    rv = weblab_sql_exec(conn, NULL,
+        "INSERT INTO LabInstance (exp_name, cat_name, instance_name,"
+        " resource_instance_id, transport, url, api, auth_user, auth_password,"
+        " manages_polling) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+        " WHERE NOT EXISTS (SELECT 1 FROM LabInstance WHERE exp_name = ?"
+        "   AND cat_name = ? AND instance_name = ?)",
+        "sssisssssisss", d->exp_name, d->cat_name, d->instance_name, ri_id,
+        d->transport, d->url, nz(d->api), nz(d->auth_user),
+        nz(d->auth_password), (apr_int64_t)d->manages_polling, d->exp_name,
+        d->cat_name, d->instance_name);
+    if (rv == APR_SUCCESS) {
+        /* a changed url or api forgets the discovered api */
+        rv = weblab_sql_exec(conn, NULL,
+            "UPDATE LabInstance SET discovered_api = NULL WHERE exp_name = ?"
+            " AND cat_name = ? AND instance_name = ? AND (url <> ? OR api <> ?)",
+            "sssss", d->exp_name, d->cat_name, d->instance_name, d->url,
+            nz(d->api));
+    }
+    if (rv == APR_SUCCESS) {
+        rv = weblab_sql_exec(conn, NULL,
+            "UPDATE LabInstance SET resource_instance_id = ?, transport = ?,"
+            " url = ?, api = ?, auth_user = ?, auth_password = ?,"
+            " manages_polling = ? WHERE exp_name = ? AND cat_name = ?"
+            " AND instance_name = ?",
+            "isssssisss", ri_id, d->transport, d->url, nz(d->api),
+            nz(d->auth_user), nz(d->auth_password),
+            (apr_int64_t)d->manages_polling, d->exp_name, d->cat_name,
+            d->instance_name);
+    }
+    return rv;
+}
+
+static apr_status_t sync_instances(void *ctx, const apr_array_header_t *defs,
+                                   apr_pool_t *p)
+{
+    coord_sql_t *c = ctx;
+    weblab_sql_rows_t *rows;
+    weblab_sql_t *conn;
+    apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
+    int i;
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = weblab_sql_begin(conn, 1);
+    if (rv != APR_SUCCESS) {
+        return done(c, conn, rv);
+    }
+    for (i = 0; i < defs->nelts && rv == APR_SUCCESS; i++) {
+        rv = sync_one(conn, &APR_ARRAY_IDX(defs, i, weblab_instance_def_t), p);
+    }
+    /* Instances no longer configured: unlink those nobody holds. */
+    if (rv == APR_SUCCESS) {
+        rv = weblab_sql_select(conn, &rows, p,
+            "SELECT id, exp_name, cat_name, instance_name FROM LabInstance",
+            NULL);
+    }
+    while (rv == APR_SUCCESS && weblab_sql_next(rows)) {
+        int found = 0;
+
+        for (i = 0; i < defs->nelts && !found; i++) {
+            const weblab_instance_def_t *d =
+                &APR_ARRAY_IDX(defs, i, weblab_instance_def_t);
+
+            found = !strcmp(d->exp_name, fs(rows, "exp_name"))
+                    && !strcmp(d->cat_name, fs(rows, "cat_name"))
+                    && !strcmp(d->instance_name, fs(rows, "instance_name"));
+        }
+        if (!found) {
+            rv = weblab_sql_exec(conn, NULL,
+                "DELETE FROM LabInstance WHERE id = ? AND NOT EXISTS"
+                " (SELECT 1 FROM Reservation WHERE lab_instance_id = ?"
+                "  AND state IN ('assigned', 'confirmed', 'finishing'))",
+                "ii", fi(rows, "id"), fi(rows, "id"));
+        }
+    }
+    if (rv == APR_SUCCESS) {
+        rv = weblab_sql_exec(conn, NULL,
+            "UPDATE Reservation SET lab_instance_id = NULL WHERE"
+            " lab_instance_id IS NOT NULL AND lab_instance_id NOT IN"
+            " (SELECT id FROM LabInstance)", NULL);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = weblab_sql_exec(conn, NULL,
+            "DELETE FROM ResourceInstance WHERE id NOT IN"
+            " (SELECT resource_instance_id FROM LabInstance)"
+            " AND id NOT IN (SELECT slot_id FROM Reservation"
+            "   WHERE slot_id IS NOT NULL)", NULL);
+    }
+    /* new instances may serve waiting reservations at once */
+    if (rv == APR_SUCCESS) {
+        rv = weblab_sql_select(conn, &rows, p,
+            "SELECT DISTINCT resource_type FROM ResourceInstance", NULL);
+    }
+    while (rv == APR_SUCCESS && weblab_sql_next(rows)) {
+        rv = run_queue(conn, weblab_sql_str(rows, 0),
+                       (double)apr_time_now() / APR_USEC_PER_SEC, p);
+    }
+    rv = end_tx(conn, rv);
+    return done(c, conn, rv);
+}
+
+static apr_status_t instance_checked(void *ctx, apr_int64_t resource_id,
+                                     int ok, const char *error, double next)
+{
+    coord_sql_t *c = ctx;
+    weblab_sql_t *conn;
+    weblab_sql_rows_t *rows;
+    apr_pool_t *p;
+    apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    apr_pool_create(&p, NULL);
+    rv = weblab_sql_begin(conn, 1);
+    if (rv == APR_SUCCESS) {
+        rv = weblab_sql_exec(conn, NULL,
+            "UPDATE ResourceInstance SET working = ?, error = ?,"
+            " next_check = ? WHERE id = ?",
+            "isdi", (apr_int64_t)(ok ? 1 : 0), ok ? NULL : error, next,
+            resource_id);
+    }
+    if (rv == APR_SUCCESS && ok) {
+        rv = weblab_sql_select(conn, &rows, p,
+            "SELECT resource_type FROM ResourceInstance WHERE id = ?", "i",
+            resource_id);
+        if (rv == APR_SUCCESS && weblab_sql_next(rows)) {
+            rv = run_queue(conn, weblab_sql_str(rows, 0),
+                           (double)apr_time_now() / APR_USEC_PER_SEC, p);
+        }
+    }
+    rv = end_tx(conn, rv);
+    apr_pool_destroy(p);
+    return done(c, conn, rv);
+}
+
+static apr_status_t cleanup(void *ctx, double now, double session_timeout)
+{
+    coord_sql_t *c = ctx;
+    weblab_sql_t *conn;
+    apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = weblab_sql_begin(conn, 1);
+    if (rv == APR_SUCCESS) {
+        rv = weblab_sql_exec(conn, NULL,
+            "DELETE FROM WebSession WHERE latest_access < ?", "d",
+            now - session_timeout);
+        if (rv == APR_SUCCESS) {
+            rv = weblab_sql_exec(conn, NULL,
+                "DELETE FROM Reservation WHERE state IN ('done', 'cancelled')"
+                " AND post_expires < ? AND slot_id IS NULL", "d", now);
+        }
+        rv = end_tx(conn, rv);
+    }
+    return done(c, conn, rv);
+}
+
+const weblab_coord_backend_t weblab_coord_sql_backend = {
+    "sql",
+    session_create,
+    session_get,
+    session_delete,
+    reserve,
+    get,
+    touch,
+    claim,
+    set_api,
+    confirm,
+    start_failed,
+    finish,
+    dispose_later,
+    disposed,
+    set_should_finish,
+    due,
+    sync_instances,
+    instance_checked,
+    cleanup,
+};

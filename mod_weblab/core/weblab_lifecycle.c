@@ -1,0 +1,510 @@
+#include "weblab_lifecycle.h"
+#include "weblab_ids.h"
+
+#include <string.h>
+#include <math.h>
+#include <jansson.h>
+#include <apr_strings.h>
+#include <apr_time.h>
+
+#define SHOULD_FINISH_RETRY 5.0     /* after a failed should_finish */
+#define BROKEN_RETEST 10.0          /* re-test a broken instance */
+#define SYNC_PERIOD 5.0
+#define CLEANUP_PERIOD 60.0
+
+/* Longest time one lab step may hold its claim. */
+static double claim_span(const weblab_core_t *core)
+{
+    return core->cfg.lab_connect_timeout + core->cfg.lab_timeout + 5.0;
+}
+
+static void lab_target(weblab_lab_target_t *t, const weblab_instance_def_t *d)
+{
+    memset(t, 0, sizeof(*t));
+    t->transport = d->transport ? d->transport : "xmlrpc";
+    t->url = d->url;
+    t->api = d->api ? d->api : "";
+    t->auth_user = d->auth_user;
+    t->auth_password = d->auth_password;
+}
+
+double weblab_lifecycle_remaining(const weblab_reservation_t *r, double now)
+{
+    double t0 = r->init_in_accounting ? r->timestamp_before
+                                      : r->timestamp_after;
+
+    return t0 + r->time_allowed - now;
+}
+
+static const char *date_str(double t, int local, apr_pool_t *p)
+{
+    apr_time_t at = (apr_time_t)(t * APR_USEC_PER_SEC);
+    apr_time_exp_t x;
+
+    if (local) {
+        apr_time_exp_lt(&x, at);
+    }
+    else {
+        apr_time_exp_gmt(&x, at);
+    }
+    return apr_psprintf(p, "%04d-%02d-%02d %02d:%02d:%02d.%06d",
+                        x.tm_year + 1900, x.tm_mon + 1, x.tm_mday, x.tm_hour,
+                        x.tm_min, x.tm_sec, x.tm_usec);
+}
+
+/* The server_initial_data the original sends to start_experiment (spec
+ * 3.2 and 10.2): strings except the boolean. */
+static const char *server_initial_data(const weblab_reservation_t *r,
+                                       apr_pool_t *p)
+{
+    apr_time_exp_t lt;
+    json_t *o;
+    char *s;
+    const char *out;
+    double len = r->time_allowed;
+
+    apr_time_exp_lt(&lt, (apr_time_t)(r->timestamp_before
+                                       * APR_USEC_PER_SEC));
+    o = json_object();
+    json_object_set_new(o, "priority.queue.slot.length", json_string(
+        len == floor(len) ? apr_psprintf(p, "%.0f", len)
+                          : apr_psprintf(p, "%g", len)));
+    json_object_set_new(o, "priority.queue.slot.start",
+                        json_string(date_str(r->timestamp_before, 1, p)));
+    json_object_set_new(o, "priority.queue.slot.start.utc",
+                        json_string(date_str(r->timestamp_before, 0, p)));
+    json_object_set_new(o, "priority.queue.slot.start.timestamp",
+                        json_string(apr_psprintf(p, "%.2f",
+                                                 r->timestamp_before)));
+    json_object_set_new(o, "priority.queue.slot.start.timezone",
+                        json_string(apr_psprintf(p, "%d", -lt.tm_gmtoff)));
+    json_object_set_new(o, "priority.queue.slot.initialization_in_accounting",
+                        json_boolean(r->init_in_accounting));
+    json_object_set_new(o, "request.username", json_string(r->login));
+    json_object_set_new(o, "request.username.unique", json_string(r->login));
+    json_object_set_new(o, "request.full_name", json_string(r->full_name));
+    json_object_set_new(o, "request.locale", json_string(""));
+    json_object_set_new(o, "request.experiment_id.experiment_name",
+                        json_string(r->exp_name));
+    json_object_set_new(o, "request.experiment_id.category_name",
+                        json_string(r->cat_name));
+    json_object_set_new(o, "weblab_reservation_id", json_string(r->id));
+    s = json_dumps(o, 0);
+    out = apr_pstrdup(p, s ? s : "{}");
+    free(s);
+    json_decref(o);
+    return out;
+}
+
+/* json.dumps of a string (the post-reservation initial_data). */
+static const char *json_quote(const char *s, apr_pool_t *p)
+{
+    json_t *v = json_string(s ? s : "");
+    char *d = json_dumps(v, JSON_ENCODE_ANY);
+    const char *out = apr_pstrdup(p, d ? d : "\"\"");
+
+    free(d);
+    json_decref(v);
+    return out;
+}
+
+/* "ok", "" or nothing mean defaults (spec 3.2 step 5 and 7). */
+static int is_default_answer(const char *s)
+{
+    return !s || !*s || !strcmp(s, "ok") || !strcmp(s, "None");
+}
+
+static void use_finish(weblab_core_t *core, const weblab_reservation_t *r,
+                       const char *end_data, double now)
+{
+    weblab_sql_t *conn;
+    apr_status_t rv;
+
+    if (!r->use_id || weblab_sql_acquire(core->data, &conn) != APR_SUCCESS) {
+        return;
+    }
+    rv = weblab_db_use_finish(conn, r->use_id, now, r->finish_reason,
+                              end_data);
+    if (rv != APR_SUCCESS) {
+        weblab_core_log(core, WEBLAB_LOG_ERR, rv,
+                        "weblab: could not close use %" APR_INT64_T_FMT,
+                        r->use_id);
+        weblab_sql_invalidate(core->data, conn);
+        return;
+    }
+    weblab_sql_release(core->data, conn);
+}
+
+/* Call dispose on the lab and report completion (or ask_again). */
+static apr_status_t dispose_claimed(weblab_core_t *core,
+                                    const weblab_reservation_t *r,
+                                    apr_pool_t *p)
+{
+    weblab_lab_target_t t;
+    const char *resp = NULL, *errmsg = NULL, *end_data = "null";
+    double now;
+    apr_status_t rv = APR_SUCCESS;
+
+    if (r->lab_session_id && r->lab.url) {
+        lab_target(&t, &r->lab);
+        rv = weblab_lab_dispose(&resp, &errmsg, core->labs, &t,
+                                r->api ? r->api : "2", r->lab_session_id, p);
+    }
+    now = weblab_now();
+    if (rv != APR_SUCCESS) {
+        weblab_core_log(core, WEBLAB_LOG_WARN, rv,
+                        "weblab: dispose failed on %s (%s): %s; instance"
+                        " marked broken", r->instance_name, r->lab.url,
+                        errmsg ? errmsg : "");
+        rv = weblab_coord_disposed(core->coord, r->id, end_data, now,
+                                   core->cfg.post_reservation_expiry, 1,
+                                   errmsg);
+        use_finish(core, r, end_data, now);
+        return rv;
+    }
+    if (!is_default_answer(resp)) {
+        json_t *o = json_loads(resp, 0, NULL);
+
+        if (json_is_object(o)) {
+            json_t *fin = json_object_get(o, "finished");
+            json_t *data = json_object_get(o, "data");
+
+            if (fin && !json_is_true(fin)) {
+                json_t *ask = json_object_get(o, "ask_again");
+                double again = json_is_number(ask) ? json_number_value(ask)
+                                                   : 0.5;
+
+                json_decref(o);
+                return weblab_coord_dispose_later(core->coord, r->id,
+                                                  now + again);
+            }
+            if (data) {
+                char *d = json_dumps(data, JSON_ENCODE_ANY);
+
+                end_data = apr_pstrdup(p, d ? d : "null");
+                free(d);
+            }
+        }
+        json_decref(o);
+    }
+    rv = weblab_coord_disposed(core->coord, r->id, end_data, now,
+                               core->cfg.post_reservation_expiry, 0, NULL);
+    use_finish(core, r, end_data, now);
+    return rv;
+}
+
+apr_status_t weblab_lifecycle_dispose(weblab_core_t *core,
+                                      const weblab_reservation_t *r,
+                                      apr_pool_t *p)
+{
+    double now = weblab_now();
+    int claimed = 0;
+    apr_status_t rv = weblab_coord_claim(core->coord, &claimed, r->id,
+                                         "finishing", now,
+                                         now + claim_span(core));
+
+    if (rv != APR_SUCCESS || !claimed) {
+        return rv;
+    }
+    return dispose_claimed(core, r, p);
+}
+
+apr_status_t weblab_lifecycle_finish(weblab_core_t *core, const char *id,
+                                     int reason, apr_pool_t *p)
+{
+    weblab_reservation_t *r;
+    apr_status_t rv = weblab_coord_finish(core->coord, id, reason,
+                                          weblab_now());
+
+    if (rv == APR_SUCCESS) {
+        rv = weblab_coord_get(core->coord, &r, id, p);
+    }
+    if (rv == APR_SUCCESS && r && !strcmp(r->state, "finishing")) {
+        rv = weblab_lifecycle_dispose(core, r, p);
+    }
+    return rv;
+}
+
+static apr_int64_t start_use(weblab_core_t *core,
+                             const weblab_reservation_t *r, double now,
+                             const char *initial_configuration, apr_pool_t *p)
+{
+    apr_int64_t use_id = 0;
+    weblab_sql_t *conn;
+    apr_status_t rv = weblab_sql_acquire(core->data, &conn);
+
+    if (rv == APR_SUCCESS) {
+        rv = weblab_db_use_start(&use_id, conn, r->user_id, r->exp_name,
+                                 r->cat_name, r->id, now, r->origin,
+                                 r->lab.url, r->permanent_id, r->request_info,
+                                 r->client_initial_data,
+                                 initial_configuration, p);
+        if (rv == APR_SUCCESS) {
+            weblab_sql_release(core->data, conn);
+        }
+        else {
+            weblab_sql_invalidate(core->data, conn);
+        }
+    }
+    if (rv != APR_SUCCESS) {
+        weblab_core_log(core, WEBLAB_LOG_ERR, rv,
+                        "weblab: could not log the start of a use of %s@%s",
+                        r->exp_name, r->cat_name);
+    }
+    return use_id;
+}
+
+apr_status_t weblab_lifecycle_start(weblab_core_t *core,
+                                    const weblab_reservation_t *r,
+                                    apr_pool_t *p)
+{
+    const char *api, *resp = NULL, *errmsg = NULL, *lab_sid;
+    const char *initial_configuration = "{}";
+    weblab_reservation_t *again;
+    weblab_lab_target_t t;
+    int claimed = 0, confirmed = 0, batch = 0;
+    double now = weblab_now();
+    apr_int64_t use_id;
+    apr_status_t rv;
+
+    rv = weblab_coord_claim(core->coord, &claimed, r->id, "assigned", now,
+                            now + claim_span(core));
+    if (rv != APR_SUCCESS || !claimed) {
+        return rv;
+    }
+    lab_target(&t, &r->lab);
+    api = t.api;
+    if (!*api) {
+        rv = weblab_lab_get_api(&api, &errmsg, core->labs, &t, p);
+        if (rv == APR_SUCCESS) {
+            weblab_coord_set_api(core->coord, r->id, api);
+        }
+    }
+    lab_sid = weblab_ids_session_new(p);
+    if (rv == APR_SUCCESS) {
+        rv = weblab_lab_start(&resp, &errmsg, core->labs, &t, api, lab_sid,
+                              r->client_initial_data,
+                              server_initial_data(r, p), p);
+    }
+    if (rv != APR_SUCCESS) {
+        weblab_core_log(core, WEBLAB_LOG_WARN, rv,
+                        "weblab: start_experiment failed on %s (%s): %s;"
+                        " instance marked broken, reservation re-queued",
+                        r->instance_name, r->lab.url, errmsg ? errmsg : "");
+        return weblab_coord_start_failed(core->coord, r->id,
+                                         errmsg ? errmsg : "start failed",
+                                         weblab_now());
+    }
+    if (!is_default_answer(resp)) {
+        json_t *o = json_loads(resp, 0, NULL);
+
+        if (json_is_object(o)) {
+            json_t *ic = json_object_get(o, "initial_configuration");
+
+            if (json_is_string(ic)) {
+                initial_configuration = apr_pstrdup(p, json_string_value(ic));
+            }
+            else if (ic && !json_is_null(ic)) {
+                char *d = json_dumps(ic, JSON_ENCODE_ANY);
+
+                initial_configuration = apr_pstrdup(p, d ? d : "{}");
+                free(d);
+            }
+            batch = json_is_true(json_object_get(o, "batch"));
+        }
+        json_decref(o);
+    }
+    now = weblab_now();
+    use_id = start_use(core, r, now, initial_configuration, p);
+    rv = weblab_coord_confirm(core->coord, &confirmed, r->id, lab_sid, api,
+                              initial_configuration,
+                              json_quote(initial_configuration, p), use_id,
+                              now, strcmp(api, "1") ? now : 0);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = weblab_coord_get(core->coord, &again, r->id, p);
+    if (rv != APR_SUCCESS || !again) {
+        return rv;
+    }
+    if (!confirmed) {
+        /* finished while the lab was starting: undo the start */
+        again->lab_session_id = lab_sid;
+        again->api = api;
+        again->use_id = use_id;
+        return dispose_claimed(core, again, p);
+    }
+    if (batch) {
+        return weblab_lifecycle_finish(core, r->id, WEBLAB_FINISH_BATCH, p);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t weblab_lifecycle_should_finish(weblab_core_t *core,
+                                            const weblab_reservation_t *r,
+                                            apr_pool_t *p)
+{
+    weblab_lab_target_t t;
+    const char *errmsg = NULL;
+    double secs = 0;
+    apr_status_t rv;
+
+    if (strcmp(r->state, "confirmed") || !r->api || !strcmp(r->api, "1")) {
+        return weblab_coord_set_should_finish(core->coord, r->id, 0);
+    }
+    lab_target(&t, &r->lab);
+    rv = weblab_lab_should_finish(&secs, &errmsg, core->labs, &t, r->api,
+                                  r->lab_session_id, p);
+    if (rv != APR_SUCCESS) {
+        weblab_core_log(core, WEBLAB_LOG_WARN, rv,
+                        "weblab: should_finish failed on %s: %s",
+                        r->instance_name, errmsg ? errmsg : "");
+        return weblab_coord_set_should_finish(core->coord, r->id,
+                                              weblab_now()
+                                              + SHOULD_FINISH_RETRY);
+    }
+    if (secs < 0) {
+        return weblab_lifecycle_finish(core, r->id, WEBLAB_FINISH_KICKED, p);
+    }
+    return weblab_coord_set_should_finish(core->coord, r->id,
+                                          secs > 0 ? weblab_now() + secs : 0);
+}
+
+apr_status_t weblab_lifecycle_expire(int *expired, weblab_core_t *core,
+                                     const weblab_reservation_t *r,
+                                     double now, apr_pool_t *p)
+{
+    int active = !strcmp(r->state, "waiting") || !strcmp(r->state, "assigned")
+                 || !strcmp(r->state, "confirmed");
+    int poll_out = active && !r->lab.manages_polling
+                   && now - r->latest_poll > core->cfg.poll_time;
+    int time_out = !strcmp(r->state, "confirmed")
+                   && weblab_lifecycle_remaining(r, now) <= 0;
+
+    *expired = poll_out || time_out;
+    if (!*expired) {
+        return APR_SUCCESS;
+    }
+    return weblab_lifecycle_finish(core, r->id,
+                                   poll_out ? WEBLAB_FINISH_TIMEOUT
+                                            : WEBLAB_FINISH_KICKED, p);
+}
+
+apr_status_t weblab_lifecycle_sync(weblab_core_t *core, apr_pool_t *p)
+{
+    apr_array_header_t *defs;
+    weblab_sql_t *conn;
+    apr_status_t rv = weblab_sql_acquire(core->data, &conn);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = weblab_db_instances(&defs, conn, p);
+    if (rv != APR_SUCCESS) {
+        weblab_sql_invalidate(core->data, conn);
+        return rv;
+    }
+    weblab_sql_release(core->data, conn);
+    return weblab_coord_sync_instances(core->coord, defs, p);
+}
+
+/* Run fn on every reservation id of ids (fresh state each time). */
+static void for_each(weblab_core_t *core, apr_array_header_t *ids,
+                     apr_status_t (*fn)(weblab_core_t *,
+                                        const weblab_reservation_t *,
+                                        apr_pool_t *),
+                     const char *what, apr_pool_t *p)
+{
+    int i;
+
+    for (i = 0; ids && i < ids->nelts; i++) {
+        weblab_reservation_t *r;
+        apr_pool_t *sub;
+        apr_status_t rv;
+
+        apr_pool_create(&sub, p);
+        rv = weblab_coord_get(core->coord, &r,
+                              APR_ARRAY_IDX(ids, i, const char *), sub);
+        if (rv == APR_SUCCESS && r) {
+            rv = fn(core, r, sub);
+        }
+        if (rv != APR_SUCCESS) {
+            weblab_core_log(core, WEBLAB_LOG_WARN, rv,
+                            "weblab: upkeep could not %s a reservation", what);
+        }
+        apr_pool_destroy(sub);
+    }
+}
+
+static apr_status_t expire_one(weblab_core_t *core,
+                               const weblab_reservation_t *r, apr_pool_t *p)
+{
+    int expired;
+
+    return weblab_lifecycle_expire(&expired, core, r, weblab_now(), p);
+}
+
+static void retest_broken(weblab_core_t *core, apr_array_header_t *broken,
+                          apr_pool_t *p)
+{
+    int i;
+
+    for (i = 0; broken && i < broken->nelts; i++) {
+        weblab_coord_broken_t *b = &APR_ARRAY_IDX(broken, i,
+                                                  weblab_coord_broken_t);
+        const char *echo = NULL, *errmsg = NULL;
+        const char *msg = apr_psprintf(p, "%f", weblab_now());
+        weblab_lab_target_t t;
+        apr_status_t rv;
+        int ok;
+
+        lab_target(&t, &b->lab);
+        rv = weblab_lab_test_me(&echo, &errmsg, core->labs, &t, msg, p);
+        ok = rv == APR_SUCCESS && echo && !strcmp(echo, msg);
+        if (ok) {
+            weblab_core_log(core, WEBLAB_LOG_INFO, APR_SUCCESS,
+                            "weblab: instance %s (%s) answers again; back"
+                            " in service", b->lab.instance_name, b->lab.url);
+        }
+        weblab_coord_instance_checked(core->coord, b->resource_id, ok,
+                                      ok ? NULL : (errmsg ? errmsg
+                                                  : "test_me did not echo"),
+                                      weblab_now() + BROKEN_RETEST);
+    }
+}
+
+apr_status_t weblab_lifecycle_upkeep(weblab_core_t *core, apr_pool_t *p)
+{
+    weblab_coord_due_t due;
+    double now = weblab_now();
+    apr_status_t rv;
+
+    if (now - core->last_sync >= SYNC_PERIOD) {
+        rv = weblab_lifecycle_sync(core, p);
+        if (rv != APR_SUCCESS) {
+            weblab_core_log(core, WEBLAB_LOG_ERR, rv,
+                            "weblab: could not load the lab instances");
+        }
+        else {
+            core->last_sync = now;
+        }
+    }
+    rv = weblab_coord_due(core->coord, &due, now, core->cfg.poll_time, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    for_each(core, due.expired, expire_one, "expire", p);
+    for_each(core, due.to_start, weblab_lifecycle_start, "start", p);
+    for_each(core, due.to_dispose, weblab_lifecycle_dispose, "dispose", p);
+    for_each(core, due.should_finish, weblab_lifecycle_should_finish,
+             "ask should_finish for", p);
+    retest_broken(core, due.broken, p);
+    if (now - core->last_cleanup >= CLEANUP_PERIOD) {
+        rv = weblab_coord_cleanup(core->coord, now,
+                                  core->cfg.session_timeout);
+        if (rv == APR_SUCCESS) {
+            core->last_cleanup = now;
+        }
+    }
+    return rv;
+}

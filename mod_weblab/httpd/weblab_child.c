@@ -1,0 +1,162 @@
+/* Start-up: validate the configuration (post_config fails the start with a
+ * clear message), create the writer mutex, and make the per-child core in
+ * child_init (pools and connections are per child, never from pconf at
+ * request time). */
+#include "weblab_glue.h"
+
+#include <http_log.h>
+#include <http_main.h>
+#include <http_core.h>
+#include <util_mutex.h>
+#include <ap_mpm.h>
+#include <curl/curl.h>
+#include <apr_strings.h>
+
+APLOG_USE_MODULE(weblab);
+
+static int weblab_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp)
+{
+    return ap_mutex_register(pconf, WEBLAB_MUTEX_TYPE, NULL, APR_LOCK_DEFAULT,
+                             0) == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
+}
+
+/* Defaults for what the directives left unset. */
+static void finalize(weblab_server_conf_t *c)
+{
+    weblab_core_config_t d;
+
+    weblab_core_config_defaults(&d);
+#define DEF_PTR(f) if (!c->core_cfg.f) c->core_cfg.f = d.f
+#define DEF_D(f) if (c->core_cfg.f < 0) c->core_cfg.f = d.f
+    DEF_PTR(coord_engine);
+    DEF_PTR(route);
+    DEF_PTR(server_url);
+    DEF_PTR(server_admin);
+    DEF_D(poll_time);
+    DEF_D(session_timeout);
+    DEF_D(post_reservation_expiry);
+    DEF_D(lab_connect_timeout);
+    DEF_D(lab_timeout);
+    DEF_D(login_failed_delay);
+#undef DEF_PTR
+#undef DEF_D
+    if (c->core_cfg.debug_mode < 0) {
+        c->core_cfg.debug_mode = d.debug_mode;
+    }
+    if (c->max_body < 0) {
+        c->max_body = 8 * 1024 * 1024;
+    }
+    if (c->upkeep_interval < 0) {
+        c->upkeep_interval = apr_time_from_sec(1);
+    }
+}
+
+static int weblab_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                              apr_pool_t *ptemp, server_rec *base)
+{
+    apr_global_mutex_t *mutex = NULL;
+    server_rec *s;
+    int threads = 0;
+    apr_status_t rv;
+
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;                  /* the dry run before the real one */
+    }
+    ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads);
+    for (s = base; s; s = s->next) {
+        weblab_server_conf_t *c = ap_get_module_config(s->module_config,
+                                                       &weblab_module);
+
+        c->server = s;
+        if (!c->database_set) {
+            continue;
+        }
+        finalize(c);
+        c->core_cfg.pool_max = threads > 0 ? threads + 2 : 8;
+        if (!c->core_cfg.coord_dsn) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                         "weblab: WeblabDatabase is set but"
+                         " WeblabCoordinationDatabase is not");
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        if (!mutex) {
+            rv = ap_global_mutex_create(&mutex, NULL, WEBLAB_MUTEX_TYPE, NULL,
+                                        base, pconf, 0);
+            if (rv != APR_SUCCESS) {
+                ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                             "weblab: could not create the writer mutex");
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
+        c->mutex = mutex;
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, base,
+                     "weblab: libcurl could not be initialized");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return weblab_watchdog_post_config(pconf, base);
+}
+
+static apr_status_t lock_mutex(void *baton)
+{
+    return apr_global_mutex_lock(baton);
+}
+
+static apr_status_t unlock_mutex(void *baton)
+{
+    return apr_global_mutex_unlock(baton);
+}
+
+static void log_to_server(void *baton, int level, apr_status_t rv,
+                          const char *msg)
+{
+    static const int levels[] = {APLOG_ERR, APLOG_WARNING, APLOG_INFO,
+                                 APLOG_DEBUG};
+
+    ap_log_error(APLOG_MARK, levels[level & 3], rv, (server_rec *)baton,
+                 "%s", msg);
+}
+
+static void weblab_child_init(apr_pool_t *pchild, server_rec *base)
+{
+    server_rec *s;
+
+    for (s = base; s; s = s->next) {
+        weblab_server_conf_t *c = ap_get_module_config(s->module_config,
+                                                       &weblab_module);
+        weblab_sql_lock_t lock = {lock_mutex, unlock_mutex, NULL};
+        apr_status_t rv;
+
+        if (!c->database_set || !c->mutex) {
+            continue;
+        }
+        rv = apr_global_mutex_child_init(&c->mutex,
+                                         apr_global_mutex_lockfile(c->mutex),
+                                         pchild);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                         "weblab: could not attach the writer mutex");
+            continue;
+        }
+        lock.baton = c->mutex;
+        rv = weblab_core_create(&c->core, &c->core_cfg, &lock, pchild);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                         "weblab: could not open the databases (%s, %s)",
+                         c->core_cfg.data_dsn, c->core_cfg.coord_dsn);
+            c->core = NULL;
+            continue;
+        }
+        c->core->log = log_to_server;
+        c->core->log_baton = s;
+    }
+}
+
+void weblab_child_register_hooks(apr_pool_t *p)
+{
+    ap_hook_pre_config(weblab_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(weblab_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(weblab_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+}
