@@ -286,7 +286,7 @@ static apr_status_t reserve(void *ctx, const weblab_reservation_t *r,
             " latest_poll, client_initial_data, request_info, route, origin)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?,"
             " ?, ?, ?)",
-            "ssissssiidisddssss", r->id, r->session_id, r->user_id, r->login,
+            "ssisssssidisddssss", r->id, r->session_id, r->user_id, r->login,
             r->full_name, r->exp_name, r->cat_name, rt,
             (apr_int64_t)r->priority, r->time_allowed,
             (apr_int64_t)r->init_in_accounting, nz(r->permanent_id), now, now,
