@@ -15,7 +15,7 @@ typedef struct weblab_user_t {
     const char *login;
     const char *full_name;
     const char *email;
-    const char *role;           /* "administrator", "student", ... */
+    const char *role;           /* "administrator", "student"...; "" if none */
     int disabled;
 } weblab_user_t;
 
@@ -78,7 +78,8 @@ apr_status_t weblab_db_user_passwords(apr_array_header_t **passwords,
  * (walking up parents) and user permissions; for the same experiment the
  * largest time_allowed wins; access_all_labs gives every experiment
  * (180 s, priority 100); total_uses/latest_use filled; sorted by category
- * then name. */
+ * then name. A grant naming no existing experiment, or whose time_allowed
+ * or priority does not parse, is skipped. */
 apr_status_t weblab_db_allowed(apr_array_header_t **allowed, weblab_sql_t *c,
                                const weblab_user_t *user, apr_pool_t *p);
 
@@ -97,7 +98,9 @@ apr_status_t weblab_db_instances(apr_array_header_t **defs, weblab_sql_t *c,
 /* Start a use when a lab confirms (UserUsedExperiment) with the two synthetic
  * commands "@@@initial::request@@@" (response = client_initial_data) and
  * "@@@initial::response@@@" (response = initial_configuration). Idempotent
- * per reservation_id (returns the existing id). Times are epoch seconds. */
+ * per reservation_id (returns the existing id). Times are epoch seconds.
+ * Opens its own write transaction (not to be called inside one);
+ * APR_NOTFOUND when the experiment does not exist. */
 apr_status_t weblab_db_use_start(apr_int64_t *use_id, weblab_sql_t *c,
                                  apr_int64_t user_id, const char *exp_name,
                                  const char *cat_name,
@@ -123,7 +126,8 @@ apr_status_t weblab_db_use_file(weblab_sql_t *c, apr_int64_t use_id,
 
 /* Close a use: end date, finish_reason (0 finished, 1 client timeout,
  * 2 kicked, 3 batch), and the "@@@finish@@@" command holding end_data.
- * Idempotent (a closed use stays as it was). */
+ * Idempotent (a closed use stays as it was). Opens its own write
+ * transaction; APR_NOTFOUND for an unknown use_id. */
 apr_status_t weblab_db_use_finish(weblab_sql_t *c, apr_int64_t use_id,
                                   double end, int finish_reason,
                                   const char *end_data);

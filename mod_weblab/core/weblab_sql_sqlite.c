@@ -141,8 +141,16 @@ static apr_status_t sqlite_run(void *handle, const char *sql,
             continue;
         }
         for (col = 0; col < rows->ncols; col++) {
-            const unsigned char *t = sqlite3_column_text(st, col);
+            const unsigned char *t;
 
+            /* sqlite's own text form of a REAL keeps 15 digits (10 us at
+             * today's epoch); ours keeps them all */
+            if (sqlite3_column_type(st, col) == SQLITE_FLOAT) {
+                APR_ARRAY_PUSH(cells, const char *) =
+                    apr_psprintf(p, "%.17g", sqlite3_column_double(st, col));
+                continue;
+            }
+            t = sqlite3_column_text(st, col);
             APR_ARRAY_PUSH(cells, const char *) =
                 t ? apr_pstrmemdup(p, (const char *)t,
                                    sqlite3_column_bytes(st, col))
