@@ -243,10 +243,22 @@ void weblab_api_handle(weblab_core_t *core, const char *body, apr_size_t len,
     if ((v = json_object_get(call.params, "session_id"))) {
         call.session_id = id_value(v, p);
         json_object_del(call.params, "session_id");
+        if (!call.session_id) {
+            err = weblab_error_make(p, WEBLAB_ERR_WEBLAB, APR_EINVAL,
+                                    "Parameter 'session_id' must be a string"
+                                    " or {\"id\": str}");
+            goto answer;
+        }
     }
     else if ((v = json_object_get(call.params, "reservation_id"))) {
         call.reservation_public = id_value(v, p);
         json_object_del(call.params, "reservation_id");
+        if (!call.reservation_public) {
+            err = weblab_error_make(p, WEBLAB_ERR_WEBLAB, APR_EINVAL,
+                                    "Parameter 'reservation_id' must be a"
+                                    " string or {\"id\": str}");
+            goto answer;
+        }
     }
     if (!call.session_id) {
         const char *cookie = in->cookie_session_id

@@ -3,6 +3,7 @@
 #include "weblab_api_private.h"
 #include "weblab_ids.h"
 #include "weblab_password.h"
+#include "weblab_lifecycle.h"
 
 #include <string.h>
 #include <apr_strings.h>
@@ -90,8 +91,8 @@ weblab_error_t *weblab_m_logout(json_t **result, weblab_call_t *call)
     }
     if (s->reservation_id) {
         /* logging out ends the user's current reservation (spec 1.5) */
-        rv = weblab_coord_finish(call->core->coord, s->reservation_id, 0,
-                                 call->now);
+        rv = weblab_lifecycle_finish(call->core, s->reservation_id,
+                                     WEBLAB_FINISH_USER, call->p);
         if (rv != APR_SUCCESS) {
             return weblab_backend_error(call, rv, "coordination");
         }
