@@ -28,7 +28,12 @@ typedef struct weblab_lab_client_t weblab_lab_client_t;
 
 /* Create a client with at most max_handles pooled connections, timeouts in
  * seconds. Allocated from p (pchild in httpd); its handles are freed when p
- * is destroyed. curl_global_init must have been called by the process. */
+ * is destroyed. curl_global_init must have been called by the process.
+ * A call takes at most connect_timeout + io_timeout in all (connecting,
+ * sending, waiting, reading); a thread waiting for a free handle waits at
+ * most as long. Call it while the process is still single-threaded
+ * (child_init): it also raises xmlrpc-c's process-wide response size limit
+ * (512 KiB by default) to WEBLAB_LAB_MAX_RESPONSE. */
 apr_status_t weblab_lab_client_create(weblab_lab_client_t **client,
                                       int max_handles,
                                       double connect_timeout,
@@ -97,5 +102,68 @@ apr_status_t weblab_lab_dispose(const char **response, const char **errmsg,
                                 weblab_lab_client_t *client,
                                 const weblab_lab_target_t *t, const char *api,
                                 const char *lab_session_id, apr_pool_t *p);
+
+/* ---- for transports (weblab_lab_<name>.c) and nobody else ---- */
+
+/* Largest answer accepted from a lab; a longer one aborts the call. */
+#define WEBLAB_LAB_MAX_RESPONSE (16 * 1024 * 1024)
+
+/* A transport: the public calls above with the same signatures, looked up
+ * by target->transport in weblab_lab.c. A NULL slot answers APR_ENOTIMPL.
+ * init (may be NULL) runs once per weblab_lab_client_create. */
+typedef struct weblab_lab_transport_t {
+    const char *name;
+    apr_status_t (*init)(weblab_lab_client_t *client, apr_pool_t *p);
+    apr_status_t (*get_api)(const char **api, const char **errmsg,
+                            weblab_lab_client_t *client,
+                            const weblab_lab_target_t *t, apr_pool_t *p);
+    apr_status_t (*test_me)(const char **echo, const char **errmsg,
+                            weblab_lab_client_t *client,
+                            const weblab_lab_target_t *t, const char *msg,
+                            apr_pool_t *p);
+    apr_status_t (*start)(const char **response, const char **errmsg,
+                          weblab_lab_client_t *client,
+                          const weblab_lab_target_t *t, const char *api,
+                          const char *lab_session_id,
+                          const char *client_initial_data,
+                          const char *server_initial_data, apr_pool_t *p);
+    apr_status_t (*send_command)(const char **response, const char **errmsg,
+                                 weblab_lab_client_t *client,
+                                 const weblab_lab_target_t *t,
+                                 const char *api, const char *lab_session_id,
+                                 const char *command, apr_pool_t *p);
+    apr_status_t (*send_file)(const char **response, const char **errmsg,
+                              weblab_lab_client_t *client,
+                              const weblab_lab_target_t *t, const char *api,
+                              const char *lab_session_id,
+                              const char *content_b64, const char *file_info,
+                              apr_pool_t *p);
+    apr_status_t (*should_finish)(double *seconds, const char **errmsg,
+                                  weblab_lab_client_t *client,
+                                  const weblab_lab_target_t *t,
+                                  const char *api, const char *lab_session_id,
+                                  apr_pool_t *p);
+    apr_status_t (*dispose)(const char **response, const char **errmsg,
+                            weblab_lab_client_t *client,
+                            const weblab_lab_target_t *t, const char *api,
+                            const char *lab_session_id, apr_pool_t *p);
+} weblab_lab_transport_t;
+
+extern const weblab_lab_transport_t weblab_lab_xmlrpc_transport;
+
+/* One HTTP exchange on a pooled keep-alive handle, for transports.
+ * method "GET" or "POST" (body/body_len/content_type used by POST only);
+ * user/password (may be NULL) for Basic auth. On APR_SUCCESS a complete
+ * HTTP answer arrived, whatever its status: *status, and *resp and *resp_len
+ * (NUL-terminated, from p). Otherwise APR_TIMEUP, APR_ECONNREFUSED or
+ * APR_EGENERAL, and *errmsg (from p) names the curl error; the handle is
+ * then discarded, not reused. */
+apr_status_t weblab_lab_http(int *status, const char **resp,
+                             apr_size_t *resp_len, const char **errmsg,
+                             weblab_lab_client_t *client, const char *method,
+                             const char *url, const char *content_type,
+                             const char *body, apr_size_t body_len,
+                             const char *user, const char *password,
+                             apr_pool_t *p);
 
 #endif

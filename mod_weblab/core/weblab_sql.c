@@ -218,7 +218,9 @@ static apr_status_t pool_construct(void **res, void *params, apr_pool_t *p)
 {
     weblab_sql_pool_t *pool = params;
     weblab_sql_t *c;
-    apr_status_t rv = weblab_sql_open(&c, pool->dsn, p);
+    /* Not a subpool of the reslist's pool: APR destroys subpools before
+     * running the reslist's cleanup, which then closes every connection. */
+    apr_status_t rv = weblab_sql_open(&c, pool->dsn, NULL);
 
     if (rv == APR_SUCCESS) {
         weblab_sql_set_lock(c, &pool->lock);

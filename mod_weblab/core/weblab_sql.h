@@ -46,7 +46,7 @@ typedef struct weblab_sql_lock_t {
  * e.g. weblab_sql_exec(c, &n, "UPDATE t SET a=? WHERE id=?", "si", a, id). */
 
 /* Open one connection for dsn. The connection lives until weblab_sql_close
- * or until pool p is destroyed. */
+ * or until pool p is destroyed (p may be NULL: then only close ends it). */
 apr_status_t weblab_sql_open(weblab_sql_t **conn, const char *dsn,
                              apr_pool_t *p);
 void weblab_sql_close(weblab_sql_t *conn);
