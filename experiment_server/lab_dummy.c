@@ -4,7 +4,8 @@
  * echoed as "Received command: <cmd>", files are acknowledged as "Received
  * file with len: <n> and file_info: <info>" (n = length of the base64 text),
  * should_finish answers 0 (an interactive lab: never ask again) and dispose
- * answers {"finished": true, "data": ""}. As in the original, the command
+ * answers {"finished": true} (no data: end_data "null", as the original
+ * dummy, whose dispose returns nothing). As in the original, the command
  * "server_info" is answered with a description of the server instead; here
  * it also shows the per-session counters, which is how the tests see that
  * 2_concurrent sessions are kept apart.
@@ -90,7 +91,7 @@ static apr_status_t dummy_dispose(const char **response, int *finished,
 {
     /* Nothing to release: session->pool (and the state in it) is destroyed
      * by the daemon after this returns. */
-    *response = "{\"finished\": true, \"data\": \"\"}";
+    *response = "{\"finished\": true}";
     return APR_SUCCESS;
 }
 

@@ -136,7 +136,7 @@ def test_api1_cycle(es):
     assert (s.Util.send_file_to_device("aGVsbG8=", "program.bit")
             == "Received file with len: 8 and file_info: program.bit")
     assert s.Util.should_finish() == 0
-    assert json.loads(s.Util.dispose()) == {"finished": True, "data": ""}
+    assert json.loads(s.Util.dispose()) == {"finished": True}
 
 
 def test_api1_start_is_lenient_on_arity(es):
@@ -157,7 +157,7 @@ def test_api2_cycle(es):
     assert (s.Util.send_file_to_device("QUJD", "info")
             == "Received file with len: 4 and file_info: info")
     assert s.Util.should_finish() == 0
-    assert json.loads(s.Util.dispose()) == {"finished": True, "data": ""}
+    assert json.loads(s.Util.dispose()) == {"finished": True}
 
 
 def test_api2_start_without_arguments_is_accepted(es):
@@ -246,7 +246,7 @@ def test_concurrent_cycle(es, as_struct):
     assert (s.Util.send_file_to_device(sid, "QUJD", "i")
             == "Received file with len: 4 and file_info: i")
     assert s.Util.should_finish(sid) == 0
-    assert json.loads(s.Util.dispose(sid)) == {"finished": True, "data": ""}
+    assert json.loads(s.Util.dispose(sid)) == {"finished": True}
     f = fault_of(s.Util.send_command_to_device, sid, "after dispose")
     assert f.faultCode == FAULT_SESSION
 
