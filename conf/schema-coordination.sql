@@ -36,6 +36,8 @@ CREATE TABLE IF NOT EXISTS LabInstance (
     auth_password VARCHAR(255) NOT NULL DEFAULT '',
     manages_polling INTEGER NOT NULL DEFAULT 0,
     discovered_api VARCHAR(20),
+    -- no longer configured: never assigned again, deleted once nobody holds it
+    retired INTEGER NOT NULL DEFAULT 0,
     UNIQUE (exp_name, cat_name, instance_name)
 );
 -- One row per reservation for its whole life. slot_id is UNIQUE: whatever the

@@ -198,7 +198,7 @@ static apr_status_t run_queue(weblab_sql_t *conn, const char *rt, double now,
         "SELECT li.id AS li_id, li.exp_name, li.cat_name, ri.id AS ri_id"
         " FROM LabInstance li JOIN ResourceInstance ri"
         "   ON ri.id = li.resource_instance_id"
-        " WHERE ri.resource_type = ? AND ri.working = 1"
+        " WHERE ri.resource_type = ? AND ri.working = 1 AND li.retired = 0"
         "   AND NOT EXISTS (SELECT 1 FROM Reservation x WHERE x.slot_id = ri.id)"
         " ORDER BY ri.id, li.id", "s", rt);
     if (rv != APR_SUCCESS || free_rows->nrows == 0) {
@@ -271,7 +271,8 @@ static apr_status_t reserve(void *ctx, const weblab_reservation_t *r,
     rv = weblab_sql_select(conn, &rows, p,
         "SELECT ri.resource_type FROM LabInstance li JOIN ResourceInstance ri"
         " ON ri.id = li.resource_instance_id"
-        " WHERE li.exp_name = ? AND li.cat_name = ? ORDER BY li.id LIMIT 1",
+        " WHERE li.exp_name = ? AND li.cat_name = ? AND li.retired = 0"
+        " ORDER BY li.id LIMIT 1",
         "ss", r->exp_name, r->cat_name);
     if (rv == APR_SUCCESS && !weblab_sql_next(rows)) {
         rv = APR_NOTFOUND;          /* no instance of that type deployed */
@@ -451,15 +452,16 @@ static apr_status_t confirm(void *ctx, int *confirmed, const char *id,
                             double now, double next_should_finish)
 {
     *confirmed = 0;
+    /* next_should_finish 0 means "never ask": stored as NULL */
     WRITE1((coord_sql_t *)ctx, confirmed,
            "UPDATE Reservation SET state = 'confirmed', lab_session_id = ?,"
            " api = ?, initial_configuration = ?, initial_data = ?,"
            " use_id = ?, timestamp_after = ?, latest_poll = ?,"
-           " next_should_finish = ?, claim_until = NULL"
+           " next_should_finish = NULLIF(?, 0.0), claim_until = NULL"
            " WHERE id = ? AND state = 'assigned'",
            "ssssiddds", lab_session_id, api, initial_configuration,
            initial_data, use_id, now, now,
-           next_should_finish, id);
+           next_should_finish > 0 ? next_should_finish : 0.0, id);
 }
 
 /* Mark the resource instance held by reservation id broken. */
@@ -494,6 +496,12 @@ static apr_status_t start_failed(void *ctx, const char *id, const char *error,
                 " lab_instance_id = NULL, priority = -1, claim_until = NULL,"
                 " timestamp_before = NULL WHERE id = ? AND state = 'assigned'",
                 "s", id);
+        }
+        if (rv == APR_SUCCESS) {
+            /* finished while its start was failing: just let the slot go */
+            rv = weblab_sql_exec(conn, NULL,
+                "UPDATE Reservation SET slot_id = NULL, claim_until = NULL"
+                " WHERE id = ? AND state = 'cancelled'", "s", id);
         }
         if (rv == APR_SUCCESS) {
             rv = weblab_sql_select(conn, &rows, p,
@@ -755,7 +763,8 @@ static apr_status_t sync_one(weblab_sql_t *conn,
         rv = weblab_sql_exec(conn, NULL,
             "UPDATE LabInstance SET resource_instance_id = ?, transport = ?,"
             " url = ?, api = ?, auth_user = ?, auth_password = ?,"
-            " manages_polling = ? WHERE exp_name = ? AND cat_name = ?"
+            " manages_polling = ?, retired = 0 WHERE exp_name = ?"
+            " AND cat_name = ?"
             " AND instance_name = ?",
             "isssssisss", ri_id, d->transport, d->url, nz(d->api),
             nz(d->auth_user), nz(d->auth_password),
@@ -802,11 +811,17 @@ static apr_status_t sync_instances(void *ctx, const apr_array_header_t *defs,
                     && !strcmp(d->instance_name, fs(rows, "instance_name"));
         }
         if (!found) {
+            /* retire it: never assigned again; gone once nobody holds it */
             rv = weblab_sql_exec(conn, NULL,
-                "DELETE FROM LabInstance WHERE id = ? AND NOT EXISTS"
-                " (SELECT 1 FROM Reservation WHERE lab_instance_id = ?"
-                "  AND state IN ('assigned', 'confirmed', 'finishing'))",
-                "ii", fi(rows, "id"), fi(rows, "id"));
+                "UPDATE LabInstance SET retired = 1 WHERE id = ?", "i",
+                fi(rows, "id"));
+            if (rv == APR_SUCCESS) {
+                rv = weblab_sql_exec(conn, NULL,
+                    "DELETE FROM LabInstance WHERE id = ? AND NOT EXISTS"
+                    " (SELECT 1 FROM Reservation WHERE lab_instance_id = ?"
+                    "  AND slot_id IS NOT NULL)",
+                    "ii", fi(rows, "id"), fi(rows, "id"));
+            }
         }
     }
     if (rv == APR_SUCCESS) {
