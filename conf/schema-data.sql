@@ -167,6 +167,15 @@ CREATE TABLE IF NOT EXISTS UserFile (
     timestamp_after REAL
 );
 CREATE INDEX IF NOT EXISTS idx_UserFile_use ON UserFile (experiment_use_id);
+-- Answers of send_async_command / send_async_file until the client has
+-- read them with check_async_command_status (then reported = 1).
+CREATE TABLE IF NOT EXISTS AsyncRequest (
+    id VARCHAR(32) PRIMARY KEY,
+    experiment_use_id INTEGER NOT NULL REFERENCES UserUsedExperiment(id) ON DELETE CASCADE,
+    status VARCHAR(10) NOT NULL,
+    response TEXT,
+    reported INTEGER NOT NULL DEFAULT 0
+);
 CREATE TABLE IF NOT EXISTS ClientProperties (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     name VARCHAR(50) NOT NULL UNIQUE,

@@ -35,6 +35,10 @@ static const method_t methods[] = {
      NEEDS_RESERVATION},
     {"check_reservation_session", weblab_m_check_reservation_session,
      NEEDS_RESERVATION},
+    {"send_async_command", weblab_m_send_async_command, NEEDS_RESERVATION},
+    {"send_async_file", weblab_m_send_async_file, NEEDS_RESERVATION},
+    {"check_async_command_status", weblab_m_check_async_command_status,
+     NEEDS_RESERVATION},
     {NULL, NULL, NEEDS_NONE}
 };
 
@@ -44,7 +48,8 @@ static const char *const method_names[] = {
     "get_reservation_id_by_session_id", "reserve_experiment",
     "get_reservation_status", "poll", "send_command", "send_file",
     "finished_experiment", "get_reservation_info",
-    "check_reservation_session", NULL
+    "check_reservation_session", "send_async_command", "send_async_file",
+    "check_async_command_status", NULL
 };
 
 const char *const *weblab_api_method_names(void)

@@ -40,6 +40,26 @@ weblab_error_t *weblab_m_finished_experiment(json_t **result, weblab_call_t *cal
 weblab_error_t *weblab_m_get_reservation_info(json_t **result, weblab_call_t *call);
 weblab_error_t *weblab_m_check_reservation_session(json_t **result, weblab_call_t *call);
 
+weblab_error_t *weblab_m_send_async_command(json_t **result, weblab_call_t *call);
+weblab_error_t *weblab_m_send_async_file(json_t **result, weblab_call_t *call);
+weblab_error_t *weblab_m_check_async_command_status(json_t **result, weblab_call_t *call);
+
+/* Send a command (or, command NULL, a file) to the lab of the call's
+ * confirmed reservation and log it in the uses log; *use_id is the use.
+ * A lab failure ends the reservation when end_on_failure, else returns no
+ * error with *response NULL and *errmsg set (weblab_api_reservation.c). */
+weblab_error_t *weblab_api_to_lab(const char **response, const char **errmsg,
+                                  apr_int64_t *use_id, weblab_call_t *call,
+                                  const char *command, const char *file_b64,
+                                  const char *file_info, int end_on_failure);
+/* The call's reservation, or SessionNotFound (unknown, or presented with a
+ * valid session of another user). */
+weblab_error_t *weblab_api_load_reservation(weblab_reservation_t **r,
+                                            weblab_call_t *call);
+/* The "command" parameter: {"commandstring": str} (or a plain string). */
+const char *weblab_api_command_param(weblab_call_t *call,
+                                     weblab_error_t **err);
+
 /* Helpers (weblab_api.c). */
 
 /* Tie a jansson value to the pool: decref'd when p is destroyed. */

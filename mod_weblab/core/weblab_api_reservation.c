@@ -48,7 +48,8 @@ static weblab_error_t *no_current(weblab_call_t *call, const char *why)
 /* Load the call's reservation. A reservation presented together with a valid
  * session of another user is treated as unknown: ids are bearer tokens, but
  * not across accounts. */
-static weblab_error_t *load(weblab_reservation_t **r, weblab_call_t *call)
+weblab_error_t *weblab_api_load_reservation(weblab_reservation_t **r,
+                                            weblab_call_t *call)
 {
     apr_status_t rv;
 
@@ -118,7 +119,7 @@ static weblab_error_t *refresh(weblab_reservation_t **r, weblab_call_t *call,
     if (rv != APR_SUCCESS) {
         return weblab_backend_error(call, rv, "coordination");
     }
-    return load(r, call);
+    return weblab_api_load_reservation(r, call);
 }
 
 static json_t *status_json(weblab_call_t *call, const weblab_reservation_t *r)
@@ -299,7 +300,7 @@ weblab_error_t *weblab_m_get_reservation_status(json_t **result,
                                                 weblab_call_t *call)
 {
     weblab_reservation_t *r;
-    weblab_error_t *err = load(&r, call);
+    weblab_error_t *err = weblab_api_load_reservation(&r, call);
     int expired;
 
     if (!err) {
@@ -318,7 +319,7 @@ weblab_error_t *weblab_m_get_reservation_status(json_t **result,
 /* check-not-expired-and-poll (spec 1.5): the reservation must be active. */
 static weblab_error_t *active(weblab_reservation_t **r, weblab_call_t *call)
 {
-    weblab_error_t *err = load(r, call);
+    weblab_error_t *err = weblab_api_load_reservation(r, call);
     int expired;
 
     if (!err) {
@@ -348,7 +349,7 @@ weblab_error_t *weblab_m_check_reservation_session(json_t **result,
                                                    weblab_call_t *call)
 {
     weblab_reservation_t *r;
-    weblab_error_t *err = load(&r, call);
+    weblab_error_t *err = weblab_api_load_reservation(&r, call);
 
     if (!err) {
         *result = json_true();
@@ -360,7 +361,7 @@ weblab_error_t *weblab_m_get_reservation_info(json_t **result,
                                               weblab_call_t *call)
 {
     weblab_reservation_t *r;
-    weblab_error_t *err = load(&r, call);
+    weblab_error_t *err = weblab_api_load_reservation(&r, call);
 
     if (!err) {
         *result = json_pack("{s:s, s:s}", "exp_name", r->exp_name,
@@ -373,7 +374,7 @@ weblab_error_t *weblab_m_finished_experiment(json_t **result,
                                              weblab_call_t *call)
 {
     weblab_reservation_t *r;
-    weblab_error_t *err = load(&r, call);
+    weblab_error_t *err = weblab_api_load_reservation(&r, call);
     apr_status_t rv;
 
     if (err) {
@@ -389,26 +390,30 @@ weblab_error_t *weblab_m_finished_experiment(json_t **result,
 }
 
 /* Send a command or a file to the lab of a confirmed reservation and log
- * it. A lab failure ends the reservation, as in the original. */
-static weblab_error_t *to_lab(json_t **result, weblab_call_t *call,
-                              const char *command, const char *file_b64,
-                              const char *file_info)
+ * it. A lab failure ends the reservation, as in the original, unless the
+ * caller reports failures another way (async) or the lab does not take
+ * commands at all (unmanaged labs). */
+weblab_error_t *weblab_api_to_lab(const char **response, const char **errmsg,
+                                  apr_int64_t *use_id, weblab_call_t *call,
+                                  const char *command, const char *file_b64,
+                                  const char *file_info, int end_on_failure)
 {
     weblab_core_t *core = call->core;
     weblab_reservation_t *r;
     weblab_error_t *err = active(&r, call);
-    const char *resp = NULL, *errmsg = NULL;
     weblab_lab_target_t t;
     weblab_sql_t *conn;
     double before;
     apr_status_t rv;
 
+    *response = *errmsg = NULL;
     if (err) {
         return err;
     }
     if (strcmp(r->state, "confirmed") || !r->lab_session_id) {
         return no_current(call, "the reservation is not enabled");
     }
+    *use_id = r->use_id;
     memset(&t, 0, sizeof(t));
     t.transport = r->lab.transport;
     t.url = r->lab.url;
@@ -417,18 +422,18 @@ static weblab_error_t *to_lab(json_t **result, weblab_call_t *call,
     t.auth_password = r->lab.auth_password;
     before = weblab_now();
     rv = command
-        ? weblab_lab_send_command(&resp, &errmsg, core->labs, &t, r->api,
+        ? weblab_lab_send_command(response, errmsg, core->labs, &t, r->api,
                                   r->lab_session_id, command, call->p)
-        : weblab_lab_send_file(&resp, &errmsg, core->labs, &t, r->api,
+        : weblab_lab_send_file(response, errmsg, core->labs, &t, r->api,
                                r->lab_session_id, file_b64, file_info,
                                call->p);
     if (weblab_sql_acquire(core->data, &conn) == APR_SUCCESS) {
         apr_status_t lrv = command
             ? weblab_db_use_command(conn, r->use_id, command,
-                                    rv == APR_SUCCESS ? resp : NULL, before,
-                                    weblab_now())
+                                    rv == APR_SUCCESS ? *response : NULL,
+                                    before, weblab_now())
             : weblab_db_use_file(conn, r->use_id, file_b64, file_info,
-                                 rv == APR_SUCCESS ? resp : NULL, before,
+                                 rv == APR_SUCCESS ? *response : NULL, before,
                                  weblab_now(), call->p);
 
         if (lrv == APR_SUCCESS) {
@@ -442,32 +447,70 @@ static weblab_error_t *to_lab(json_t **result, weblab_call_t *call,
             weblab_sql_invalidate(core->data, conn);
         }
     }
+    if (rv == APR_ENOTIMPL) {
+        return weblab_error_make(call->p, WEBLAB_ERR_USER_PROCESSING, rv,
+                                 "%s", *errmsg ? *errmsg
+                                 : "This laboratory does not take commands"
+                                   " through WebLab");
+    }
     if (rv != APR_SUCCESS) {
         weblab_core_log(core, WEBLAB_LOG_WARN, rv,
                         "weblab: lab %s failed a %s: %s", r->instance_name,
-                        command ? "command" : "file", errmsg ? errmsg : "");
+                        command ? "command" : "file",
+                        *errmsg ? *errmsg : "");
+        if (!end_on_failure) {
+            return NULL;        /* *response NULL, *errmsg says why */
+        }
         weblab_lifecycle_finish(core, r->id, WEBLAB_FINISH_KICKED, call->p);
         return weblab_error_make(call->p, WEBLAB_ERR_USER_PROCESSING, rv,
                                  "Failed to interact with the experiment: %s",
-                                 errmsg ? errmsg : "no answer");
+                                 *errmsg ? *errmsg : "no answer");
     }
-    *result = json_pack("{s:s}", "commandstring", resp ? resp : "");
+    if (!*response) {
+        *response = "";
+    }
     return NULL;
 }
 
-weblab_error_t *weblab_m_send_command(json_t **result, weblab_call_t *call)
+static weblab_error_t *to_lab(json_t **result, weblab_call_t *call,
+                              const char *command, const char *file_b64,
+                              const char *file_info)
+{
+    const char *resp, *errmsg;
+    apr_int64_t use_id;
+    weblab_error_t *err = weblab_api_to_lab(&resp, &errmsg, &use_id, call,
+                                            command, file_b64, file_info, 1);
+
+    if (!err) {
+        *result = json_pack("{s:s}", "commandstring", resp);
+    }
+    return err;
+}
+
+const char *weblab_api_command_param(weblab_call_t *call,
+                                     weblab_error_t **err)
 {
     json_t *cmd = json_object_get(call->params, "command");
 
+    *err = NULL;
     if (json_is_object(cmd)) {
         cmd = json_object_get(cmd, "commandstring");
     }
     if (!json_is_string(cmd)) {
-        return weblab_error_make(call->p, WEBLAB_ERR_WEBLAB, APR_EINVAL,
+        *err = weblab_error_make(call->p, WEBLAB_ERR_WEBLAB, APR_EINVAL,
                                  "Parameter 'command' must be"
                                  " {\"commandstring\": str}");
+        return NULL;
     }
-    return to_lab(result, call, json_string_value(cmd), NULL, NULL);
+    return json_string_value(cmd);
+}
+
+weblab_error_t *weblab_m_send_command(json_t **result, weblab_call_t *call)
+{
+    weblab_error_t *err;
+    const char *cmd = weblab_api_command_param(call, &err);
+
+    return err ? err : to_lab(result, call, cmd, NULL, NULL);
 }
 
 weblab_error_t *weblab_m_send_file(json_t **result, weblab_call_t *call)

@@ -1,0 +1,242 @@
+"""Labs for real: mod_weblab against an independent experiment server
+written from the spec in Python (pylab.py) for each API version, batch
+labs, dispose with ask_again, should_finish, async commands, and labs that
+hang (spec 3.2 steps 5-7, 4.4, 10.2)."""
+import json
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+from conftest import find_free_port, Daemon
+from deploy import deployment_factory, have_module, have_experiment_server  # noqa: F401
+from test_api import error_lines, add_student
+from wlclient import Student, WebLabError
+
+pytestmark = pytest.mark.skipif(
+    not (have_module() and have_experiment_server()),
+    reason="mod_weblab.so or experiment_server not built")
+
+PYLAB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pylab.py")
+EXP = "pylab@Python experiments"
+
+
+class Lab:
+    def __init__(self, d, *options, instance="py1", lab_timeout=None):
+        self.port = find_free_port()
+        self.record = d.path.parent / ("pylab-%d.jsonl" % self.port)
+        self.daemon = Daemon(["/usr/bin/python3", PYLAB, "--port", self.port,
+                              "--record", self.record] + list(options),
+                             "127.0.0.1", self.port,
+                             d.path.parent / ("pylab-%d.log" % self.port))
+        self.daemon.start()
+        self.instance = instance
+
+    def calls(self, method=None):
+        if not self.record.exists():
+            return []
+        rows = [json.loads(l) for l in self.record.read_text().splitlines()]
+        return [r for r in rows if method is None or r["method"] == method]
+
+    def stop(self):
+        self.daemon.stop()
+
+
+@pytest.fixture
+def lab_deployment(deployment_factory):
+    """A deployment (front, default dummy) plus pylab instances added with
+    weblab-admin; lab_timeout edits the cores' WeblabLabTimeout."""
+    made = []
+
+    def make(*lab_options, api_config=None, copies=1, lab_timeout=None):
+        d = deployment_factory(front=True)
+        if lab_timeout is not None:
+            conf = d.path / "httpd" / "core1.conf"
+            text = conf.read_text()
+            text += "\nWeblabLabTimeout %s\nWeblabLabConnectTimeout 1\n" % \
+                lab_timeout
+            d.db_exec("SELECT 1")      # nothing: keep ownership helpers warm
+            subprocess.run(["/usr/bin/python3", "-c",
+                            "import sys; open(sys.argv[1], 'w').write("
+                            "sys.argv[2])", str(conf), text], check=True,
+                           user=d.owner()[0], group=d.owner()[1],
+                           extra_groups=[])
+        d.admin("experiment add", EXP)
+        d.admin("grant", "--group", "Administrators", EXP, "--time", "300")
+        labs = []
+        for i in range(copies):
+            lab = Lab(d, *lab_options, instance="py%d" % (i + 1))
+            args = [EXP, lab.instance, "--url",
+                    "http://127.0.0.1:%d/" % lab.port,
+                    "--resource", "py%d@py_queue" % (i + 1)]
+            if api_config:
+                args += ["--api", api_config]
+            d.admin("instance add", *args)
+            labs.append(lab)
+        d.start()
+        made.append((d, labs))
+        return d, labs
+
+    yield make
+    for d, labs in made:
+        for lab in labs:
+            lab.stop()
+        assert error_lines(d) == []
+
+
+def use(s):
+    s.reserve("pylab", "Python experiments")
+    return s.wait_status("Reservation::confirmed")
+
+
+@pytest.mark.parametrize("api", ["1", "2", "2_concurrent"])
+def test_each_api_version(lab_deployment, api):
+    d, (lab,) = lab_deployment("--api", api)
+    s = Student(d.base(0))
+    s.login()
+    st = use(s)
+    time.sleep(1.5)                       # the upkeep asks should_finish
+    assert s.command("hello") == {"commandstring": "pylab got: hello"}
+    assert s.send_file("QUJD", "prog") == {
+        "commandstring": "pylab file prog of 4 chars"}
+    s.finish()
+    st = s.wait_status("Reservation::post_reservation")
+    assert len(lab.calls("get_api")) == 1       # asked once, then cached
+    (start,) = lab.calls("start_experiment")
+    if api == "1":
+        assert start["args"] == []
+        assert lab.calls("should_finish") == []
+        assert lab.calls("dispose")[0]["args"] == []
+        return
+    args = start["args"]
+    if api == "2_concurrent":
+        sid = args[0]
+        assert isinstance(sid, dict) and re.match(r"^[\w-]{16}$", sid["id"])
+        args = args[1:]
+        for m in ("send_command_to_device", "send_file_to_device",
+                  "dispose"):
+            assert lab.calls(m)[0]["args"][0] == sid, m
+    cid, sid_data = json.loads(args[0]), json.loads(args[1])
+    assert cid["back"].endswith(
+        "/weblab/labs/Python%20experiments/pylab/?finished=true")
+    assert sid_data["request.username"] == "admin"
+    assert sid_data["request.experiment_id.experiment_name"] == "pylab"
+    assert sid_data["request.experiment_id.category_name"] == \
+        "Python experiments"
+    assert sid_data["priority.queue.slot.length"] == "300"
+    assert sid_data["priority.queue.slot.initialization_in_accounting"] \
+        is True
+    assert re.match(r"^\d+\.\d\d$",
+                    sid_data["priority.queue.slot.start.timestamp"])
+    assert sid_data["weblab_reservation_id"] == \
+        s.reservation_id.split(";")[0]
+    assert lab.calls("should_finish")        # asked after the start
+
+
+def test_initial_configuration_reaches_the_client(lab_deployment):
+    d, (lab,) = lab_deployment()
+    s = Student(d.base(0))
+    s.login()
+    st = use(s)
+    assert st["initial_configuration"] == '{"lab": "pylab"}'
+
+
+def test_batch_lab_finishes_right_after_confirmation(lab_deployment):
+    d, (lab,) = lab_deployment("--batch", "--end-data", "results!")
+    s = Student(d.base(0))
+    s.login()
+    s.reserve("pylab", "Python experiments")
+    deadline = time.monotonic() + 10
+    while True:
+        st = s.status()
+        if st["status"] == "Reservation::post_reservation" and st["finished"]:
+            break
+        assert time.monotonic() < deadline, st
+        time.sleep(0.1)
+    assert st["end_data"] == '"results!"'
+    assert st["initial_data"] == json.dumps('{"lab": "pylab"}')
+    rows = d.db_query("SELECT finish_reason FROM UserUsedExperiment")
+    assert rows == [[3]]
+
+
+def test_dispose_ask_again_keeps_the_slot_until_finished(lab_deployment):
+    d, (lab,) = lab_deployment("--dispose-ask-again", "3")
+    add_student(d, "bob")
+    a, b = Student(d.base(0)), Student(d.base(0))
+    a.login()
+    b.login("bob", "secret")
+    use(a)
+    b.reserve("pylab", "Python experiments")
+    a.finish()
+    st = a.status()
+    assert st["status"] == "Reservation::post_reservation"
+    assert st["finished"] is False and st["end_data"] == {}
+    assert b.status()["status"] == "Reservation::waiting"
+    a.wait_status("Reservation::post_reservation")
+    deadline = time.monotonic() + 10
+    while not a.status()["finished"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert len(lab.calls("dispose")) == 4
+    b.wait_status("Reservation::confirmed")
+    # the slot went to bob only after the last dispose
+    first_b_start = lab.calls("start_experiment")[1]["t"]
+    assert first_b_start >= lab.calls("dispose")[-1]["t"]
+
+
+def test_should_finish_negative_ends_the_use(lab_deployment):
+    d, (lab,) = lab_deployment("--should-finish", "0.5,-1")
+    s = Student(d.base(0))
+    s.login()
+    use(s)
+    st = s.wait_status("Reservation::post_reservation", timeout=10,
+                       every=0.3)
+    assert len(lab.calls("should_finish")) >= 2
+    rows = d.db_query("SELECT end_date FROM UserUsedExperiment")
+    assert rows[0][0] is not None
+
+
+def test_async_commands(lab_deployment):
+    d, (lab,) = lab_deployment()
+    s = Student(d.base(0))
+    s.login()
+    use(s)
+    rid = {"reservation_id": {"id": s.reservation_id}}
+    req = s.call("send_async_command",
+                 dict(rid, command={"commandstring": "slow one"}))
+    assert re.match(r"^[\w-]{16}$", req)
+    freq = s.call("send_async_file", dict(rid, file_content="QUJD",
+                                         file_info="f"))
+    st = s.call("check_async_command_status",
+                dict(rid, request_identifiers=[req, freq, "unknown"]))
+    assert st == {req: ["ok", "pylab got: slow one"],
+                  freq: ["ok", "pylab file f of 4 chars"]}
+    # finished entries are removed once reported
+    assert s.call("check_async_command_status",
+                  dict(rid, request_identifiers=[req])) == {}
+    cmds = [r[0] for r in d.db_query("SELECT command FROM UserCommand")]
+    assert "slow one" in cmds
+
+
+def test_a_lab_that_never_answers_does_not_hold_anyone(lab_deployment):
+    """start_experiment hangs: after the lab timeout the instance is marked
+    broken and the student is back in the queue (waiting_instances); the
+    dummy lab of the same deployment keeps serving others meanwhile."""
+    d, (lab,) = lab_deployment("--hang-start", lab_timeout=2)
+    s = Student(d.base(0))
+    s.login()
+    s.reserve("pylab", "Python experiments")
+    other = Student(d.base(0))
+    other.login()
+    other.reserve()                       # the dummy lab, unaffected
+    assert other.wait_status("Reservation::confirmed", timeout=10)
+    assert other.command("still here")["commandstring"] == \
+        "Received command: still here"
+    st = s.wait_status("Reservation::waiting_instances", timeout=20,
+                       every=0.5)
+    assert st["position"] == 0
+    rows = d.db_query("SELECT working, error FROM ResourceInstance WHERE"
+                      " name = 'py1'", db="WebLabCoordination")
+    assert rows[0][0] == 0 and rows[0][1]
