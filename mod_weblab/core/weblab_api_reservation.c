@@ -453,6 +453,15 @@ weblab_error_t *weblab_api_to_lab(const char **response, const char **errmsg,
                                  : "This laboratory does not take commands"
                                    " through WebLab");
     }
+    if (weblab_lifecycle_is_transport_failure(rv)) {
+        /* the lab is gone: another instance will take the student */
+        weblab_lifecycle_lab_failed(core, r, rv, *errmsg, call->p);
+        return weblab_error_make(call->p, WEBLAB_ERR_USER_PROCESSING, rv,
+                                 "The laboratory stopped answering (%s);"
+                                 " your reservation is back at the head of"
+                                 " the queue", *errmsg ? *errmsg
+                                                       : "no answer");
+    }
     if (rv != APR_SUCCESS) {
         weblab_core_log(core, WEBLAB_LOG_WARN, rv,
                         "weblab: lab %s failed a %s: %s", r->instance_name,

@@ -1,6 +1,6 @@
 /* Coordination: user sessions, reservations, queues and slots, shared by
- * every httpd child of every core. One interface, backends behind it (SQL
- * now: weblab_coord_sql.c; Redis with the scale-out work). Every step that
+ * every httpd child of every core. One interface, backends behind it (SQL:
+ * weblab_coord_sql.c; Redis: weblab_coord_redis*.c). Every step that
  * touches several rows is atomic in the backend; a slot is never given to two
  * reservations.
  *
@@ -59,6 +59,7 @@ typedef struct weblab_reservation_t {
     /* slot and lab (from assigned on) */
     const char *instance_name;      /* "exp1" */
     const char *resource_instance;  /* "dummy1" */
+    apr_int64_t slot_id;            /* resource id held, 0 when none */
     weblab_instance_def_t lab;      /* where the lab is (url, api, auth) */
     const char *api;                /* resolved api, NULL until started */
     double claim_until;             /* 0 when nobody holds a claim */
@@ -89,6 +90,31 @@ typedef struct weblab_coord_broken_t {
     apr_int64_t resource_id;
     weblab_instance_def_t lab;
 } weblab_coord_broken_t;
+
+/* One lab instance as the scheduler sees it (status pages, health checks). */
+typedef struct weblab_coord_instance_t {
+    apr_int64_t resource_id;
+    weblab_instance_def_t lab;
+    int working;
+    const char *error;              /* why it is broken, NULL when working */
+    const char *holder;             /* reservation uuid holding it, or NULL */
+    const char *holder_login;
+    const char *holder_state;
+    int queue_length;               /* waiting reservations of its type */
+} weblab_coord_instance_t;
+
+/* A waiting reservation as the administrators' live view shows it
+ * (weblab_coord_queue): no id that would let a reader act on it. */
+typedef struct weblab_coord_waiting_t {
+    const char *resource_type;
+    int position;                   /* 0-based rank in its queue */
+    const char *login;
+    const char *full_name;
+    const char *exp_name;
+    const char *cat_name;
+    int priority;
+    double created;
+} weblab_coord_waiting_t;
 
 typedef struct weblab_coord_t weblab_coord_t;
 
@@ -129,6 +155,13 @@ typedef struct weblab_coord_backend_t {
     apr_status_t (*instance_checked)(void *ctx, apr_int64_t resource_id,
                                      int ok, const char *error, double next);
     apr_status_t (*cleanup)(void *ctx, double now, double session_timeout);
+    apr_status_t (*instances)(void *ctx, apr_array_header_t **out,
+                              apr_pool_t *p);
+    apr_status_t (*instance_failed)(void *ctx, apr_int64_t resource_id,
+                                    const char *error, double now,
+                                    double next_check);
+    apr_status_t (*queue)(void *ctx, apr_array_header_t **out,
+                          apr_pool_t *p);
 } weblab_coord_backend_t;
 
 struct weblab_coord_t {
@@ -136,12 +169,24 @@ struct weblab_coord_t {
     void *ctx;
 };
 
-/* Open the backend named engine ("sql") with its target (a weblab_sql DSN),
- * lock: writer lock for SQL (may be NULL). Allocated from p. */
+/* Open the backend named engine with its target: "sql" with a weblab_sql
+ * DSN, "redis" with redis://[[user]:password@]host[:port][/db][?opts] or
+ * unix:/path/to/socket[?db=N&opts] (weblab_coord_redis.h). lock: writer
+ * lock for SQL (may be NULL; ignored by redis). Allocated from p; a Redis
+ * backend connects on first use, so it opens while Redis is down. */
 apr_status_t weblab_coord_open(weblab_coord_t **coord, const char *engine,
                                const char *target, int pool_max,
                                const struct weblab_sql_lock_t *lock,
                                apr_pool_t *p);
+
+/* NULL when target suits engine, else why not (never quoting a password;
+ * from p). */
+const char *weblab_coord_check_target(const char *engine, const char *target,
+                                      apr_pool_t *p);
+
+/* target fit for a log line: a Redis password becomes "***". */
+const char *weblab_coord_target_redacted(const char *engine,
+                                         const char *target, apr_pool_t *p);
 
 /* Thin wrappers, same meaning as the vtable entries. */
 apr_status_t weblab_coord_session_create(weblab_coord_t *c,
@@ -215,5 +260,26 @@ apr_status_t weblab_coord_instance_checked(weblab_coord_t *c,
  * cancelled reservations. */
 apr_status_t weblab_coord_cleanup(weblab_coord_t *c, double now,
                                   double session_timeout);
+
+/* Every lab instance (array of weblab_coord_instance_t), sorted by
+ * resource type and name. */
+apr_status_t weblab_coord_instances(weblab_coord_t *c,
+                                    apr_array_header_t **out, apr_pool_t *p);
+
+/* A lab instance stopped answering: it leaves service (error kept, next
+ * re-test at next_check) and the reservation holding it, if assigned or
+ * confirmed, goes back to the head of its queue (priority -1) keeping its
+ * use, to be served by another instance. A finishing holder is left to its
+ * dispose (which will fail and release the slot). */
+apr_status_t weblab_coord_instance_failed(weblab_coord_t *c,
+                                          apr_int64_t resource_id,
+                                          const char *error, double now,
+                                          double next_check);
+
+/* Every waiting reservation (array of weblab_coord_waiting_t, from p) in
+ * queue order: by resource type, then priority, then arrival. Read-only;
+ * for the administrators' live view. */
+apr_status_t weblab_coord_queue(weblab_coord_t *c, apr_array_header_t **out,
+                                apr_pool_t *p);
 
 #endif

@@ -352,6 +352,7 @@ static apr_status_t get(void *ctx, weblab_reservation_t **out, const char *id,
     r->origin = fs(rows, "origin");
     r->instance_name = fs(rows, "instance_name");
     r->resource_instance = fs(rows, "ri_name");
+    r->slot_id = fi(rows, "slot_id");
     r->lab.exp_name = r->exp_name;
     r->lab.cat_name = r->cat_name;
     r->lab.instance_name = r->instance_name;
@@ -909,6 +910,147 @@ static apr_status_t cleanup(void *ctx, double now, double session_timeout)
     return done(c, conn, rv);
 }
 
+static apr_status_t instances(void *ctx, apr_array_header_t **out,
+                              apr_pool_t *p)
+{
+    coord_sql_t *c = ctx;
+    weblab_sql_rows_t *rows;
+    weblab_sql_t *conn;
+    apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
+
+    *out = NULL;
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = weblab_sql_select(conn, &rows, p,
+        "SELECT ri.id AS ri_id, ri.name, ri.resource_type, ri.working,"
+        " ri.error, li.exp_name, li.cat_name, li.instance_name, li.transport,"
+        " li.url, li.api, li.manages_polling,"
+        " (SELECT x.id FROM Reservation x WHERE x.slot_id = ri.id) AS holder,"
+        " (SELECT x.login FROM Reservation x WHERE x.slot_id = ri.id)"
+        "   AS holder_login,"
+        " (SELECT x.state FROM Reservation x WHERE x.slot_id = ri.id)"
+        "   AS holder_state,"
+        " (SELECT COUNT(*) FROM Reservation w WHERE w.state = 'waiting'"
+        "   AND w.resource_type = ri.resource_type) AS queue_length"
+        " FROM ResourceInstance ri JOIN LabInstance li"
+        "   ON li.resource_instance_id = ri.id AND li.retired = 0"
+        " ORDER BY ri.resource_type, ri.name, li.id", NULL);
+    if (rv == APR_SUCCESS) {
+        *out = apr_array_make(p, rows->nrows + 1,
+                              sizeof(weblab_coord_instance_t));
+        while (weblab_sql_next(rows)) {
+            weblab_coord_instance_t *in = apr_array_push(*out);
+
+            memset(in, 0, sizeof(*in));
+            in->resource_id = fi(rows, "ri_id");
+            in->lab.exp_name = fs(rows, "exp_name");
+            in->lab.cat_name = fs(rows, "cat_name");
+            in->lab.instance_name = fs(rows, "instance_name");
+            in->lab.resource_type = fs(rows, "resource_type");
+            in->lab.resource_instance = fs(rows, "name");
+            in->lab.transport = fs(rows, "transport");
+            in->lab.url = fs(rows, "url");
+            in->lab.api = fs(rows, "api");
+            in->lab.manages_polling = (int)fi(rows, "manages_polling");
+            in->working = (int)fi(rows, "working");
+            in->error = fs(rows, "error");
+            in->holder = fs(rows, "holder");
+            in->holder_login = fs(rows, "holder_login");
+            in->holder_state = fs(rows, "holder_state");
+            in->queue_length = (int)fi(rows, "queue_length");
+        }
+    }
+    return done(c, conn, rv);
+}
+
+static apr_status_t instance_failed(void *ctx, apr_int64_t resource_id,
+                                    const char *error, double now,
+                                    double next_check)
+{
+    coord_sql_t *c = ctx;
+    weblab_sql_t *conn;
+    weblab_sql_rows_t *rows;
+    apr_pool_t *p;
+    apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    apr_pool_create(&p, NULL);
+    rv = weblab_sql_begin(conn, 1);
+    if (rv == APR_SUCCESS) {
+        rv = weblab_sql_exec(conn, NULL,
+            "UPDATE ResourceInstance SET working = 0, error = ?,"
+            " next_check = ? WHERE id = ?", "sdi", error, next_check,
+            resource_id);
+    }
+    if (rv == APR_SUCCESS) {
+        /* the holder keeps its use and goes back to the head of the queue */
+        rv = weblab_sql_exec(conn, NULL,
+            "UPDATE Reservation SET state = 'waiting', slot_id = NULL,"
+            " lab_instance_id = NULL, priority = -1, claim_until = NULL,"
+            " timestamp_before = NULL, timestamp_after = NULL,"
+            " lab_session_id = NULL, api = NULL, next_should_finish = NULL,"
+            " latest_poll = ? WHERE slot_id = ?"
+            " AND state IN ('assigned', 'confirmed')", "di", now,
+            resource_id);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = weblab_sql_select(conn, &rows, p,
+            "SELECT resource_type FROM ResourceInstance WHERE id = ?", "i",
+            resource_id);
+        if (rv == APR_SUCCESS && weblab_sql_next(rows)) {
+            rv = run_queue(conn, weblab_sql_str(rows, 0), now, p);
+        }
+    }
+    rv = end_tx(conn, rv);
+    apr_pool_destroy(p);
+    return done(c, conn, rv);
+}
+
+/* The waiting reservations in queue order, positions counted per resource
+ * type as get() counts them (priority, then seq). */
+static apr_status_t queue(void *ctx, apr_array_header_t **out, apr_pool_t *p)
+{
+    coord_sql_t *c = ctx;
+    weblab_sql_rows_t *rows;
+    weblab_sql_t *conn;
+    const char *type = NULL;
+    int position = 0;
+    apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
+
+    *out = NULL;
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = weblab_sql_select(conn, &rows, p,
+        "SELECT resource_type, login, full_name, exp_name, cat_name,"
+        " priority, created FROM Reservation WHERE state = 'waiting'"
+        " ORDER BY resource_type, priority, seq", NULL);
+    if (rv == APR_SUCCESS) {
+        *out = apr_array_make(p, rows->nrows + 1,
+                              sizeof(weblab_coord_waiting_t));
+        while (weblab_sql_next(rows)) {
+            weblab_coord_waiting_t *w = apr_array_push(*out);
+
+            w->resource_type = fs(rows, "resource_type");
+            if (!type || strcmp(type, w->resource_type)) {
+                type = w->resource_type;
+                position = 0;
+            }
+            w->position = position++;
+            w->login = fs(rows, "login");
+            w->full_name = fs(rows, "full_name");
+            w->exp_name = fs(rows, "exp_name");
+            w->cat_name = fs(rows, "cat_name");
+            w->priority = (int)fi(rows, "priority");
+            w->created = fd(rows, "created");
+        }
+    }
+    return done(c, conn, rv);
+}
+
 const weblab_coord_backend_t weblab_coord_sql_backend = {
     "sql",
     session_create,
@@ -929,4 +1071,7 @@ const weblab_coord_backend_t weblab_coord_sql_backend = {
     sync_instances,
     instance_checked,
     cleanup,
+    instances,
+    instance_failed,
+    queue,
 };

@@ -17,6 +17,7 @@ void weblab_core_config_defaults(weblab_core_config_t *cfg)
     cfg->lab_connect_timeout = 5;
     cfg->lab_timeout = 30;
     cfg->login_failed_delay = 2;
+    cfg->check_interval = 30;
     cfg->debug_mode = 1;
     cfg->pool_max = 32;
 }

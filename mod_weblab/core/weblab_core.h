@@ -23,6 +23,7 @@ typedef struct weblab_core_config_t {
     double lab_connect_timeout;     /* WeblabLabConnectTimeout */
     double lab_timeout;             /* WeblabLabTimeout */
     double login_failed_delay;      /* WeblabLoginFailedDelay */
+    double check_interval;          /* WeblabCheckInterval: health checks */
     int debug_mode;                 /* WeblabDebugMode */
     int pool_max;                   /* connections per pool (threads) */
 } weblab_core_config_t;
@@ -46,6 +47,7 @@ typedef struct weblab_core_t {
     /* upkeep bookkeeping: touched only by the one upkeep thread */
     double last_sync;
     double last_cleanup;
+    double last_check;
 } weblab_core_t;
 
 /* Fill cfg with the documented defaults (docs/INTERNALS.md). */

@@ -10,6 +10,7 @@
 #define SHOULD_FINISH_RETRY 5.0     /* after a failed should_finish */
 #define BROKEN_RETEST 10.0          /* re-test a broken instance */
 #define SYNC_PERIOD 5.0
+#define FAILED_RETEST 5.0           /* first re-test of a failed instance */
 #define CLEANUP_PERIOD 60.0
 
 /* Longest time one lab step may hold its claim. */
@@ -340,6 +341,43 @@ apr_status_t weblab_lifecycle_start(weblab_core_t *core,
     return APR_SUCCESS;
 }
 
+int weblab_lifecycle_is_transport_failure(apr_status_t rv)
+{
+    return rv == APR_ECONNREFUSED || rv == APR_TIMEUP
+           || APR_STATUS_IS_ECONNREFUSED(rv) || APR_STATUS_IS_TIMEUP(rv);
+}
+
+apr_status_t weblab_lifecycle_lab_failed(weblab_core_t *core,
+                                         const weblab_reservation_t *r,
+                                         apr_status_t why, const char *errmsg,
+                                         apr_pool_t *p)
+{
+    weblab_sql_t *conn;
+    double now = weblab_now();
+
+    weblab_core_log(core, WEBLAB_LOG_WARN, why,
+                    "weblab: lab instance %s (%s) stopped answering: %s;"
+                    " out of service, its student re-queued",
+                    r->instance_name, r->lab.url, errmsg ? errmsg : "");
+    if (r->use_id && weblab_sql_acquire(core->data, &conn) == APR_SUCCESS) {
+        /* keep the story of the use: it goes on on another instance */
+        if (weblab_db_use_command(conn, r->use_id, "@@@lab failed@@@",
+                                  errmsg ? errmsg : "", now, now)
+            == APR_SUCCESS) {
+            weblab_sql_release(core->data, conn);
+        }
+        else {
+            weblab_sql_invalidate(core->data, conn);
+        }
+    }
+    if (!r->slot_id) {
+        return APR_SUCCESS;
+    }
+    return weblab_coord_instance_failed(core->coord, r->slot_id,
+                                        errmsg ? errmsg : "no answer", now,
+                                        now + FAILED_RETEST);
+}
+
 apr_status_t weblab_lifecycle_should_finish(weblab_core_t *core,
                                             const weblab_reservation_t *r,
                                             apr_pool_t *p)
@@ -355,6 +393,9 @@ apr_status_t weblab_lifecycle_should_finish(weblab_core_t *core,
     lab_target(&t, &r->lab);
     rv = weblab_lab_should_finish(&secs, &errmsg, core->labs, &t, r->api,
                                   r->lab_session_id, p);
+    if (weblab_lifecycle_is_transport_failure(rv)) {
+        return weblab_lifecycle_lab_failed(core, r, rv, errmsg, p);
+    }
     if (rv != APR_SUCCESS) {
         weblab_core_log(core, WEBLAB_LOG_WARN, rv,
                         "weblab: should_finish failed on %s: %s",
@@ -473,6 +514,48 @@ static void retest_broken(weblab_core_t *core, apr_array_header_t *broken,
     }
 }
 
+/* Every check_interval: test_me on every working instance; one that does
+ * not echo leaves service and its student is re-queued (broken ones are
+ * re-tested by retest_broken until they answer again). */
+static void health_pass(weblab_core_t *core, apr_pool_t *p)
+{
+    apr_array_header_t *all;
+    int i;
+
+    if (weblab_coord_instances(core->coord, &all, p) != APR_SUCCESS) {
+        return;
+    }
+    for (i = 0; i < all->nelts; i++) {
+        weblab_coord_instance_t *in = &APR_ARRAY_IDX(all, i,
+                                                     weblab_coord_instance_t);
+        const char *echo = NULL, *errmsg = NULL;
+        const char *msg = apr_psprintf(p, "%f", weblab_now());
+        weblab_lab_target_t t;
+        apr_status_t rv;
+        double now;
+
+        if (!in->working) {
+            continue;
+        }
+        lab_target(&t, &in->lab);
+        rv = weblab_lab_test_me(&echo, &errmsg, core->labs, &t, msg, p);
+        if (rv == APR_SUCCESS && echo && !strcmp(echo, msg)) {
+            continue;
+        }
+        if (rv == APR_SUCCESS) {
+            errmsg = "test_me did not echo";
+        }
+        weblab_core_log(core, WEBLAB_LOG_WARN, rv,
+                        "weblab: health check of %s (%s) failed: %s; out of"
+                        " service", in->lab.instance_name, in->lab.url,
+                        errmsg ? errmsg : "");
+        now = weblab_now();
+        weblab_coord_instance_failed(core->coord, in->resource_id,
+                                     errmsg ? errmsg : "no answer", now,
+                                     now + FAILED_RETEST);
+    }
+}
+
 apr_status_t weblab_lifecycle_upkeep(weblab_core_t *core, apr_pool_t *p)
 {
     weblab_coord_due_t due;
@@ -499,6 +582,11 @@ apr_status_t weblab_lifecycle_upkeep(weblab_core_t *core, apr_pool_t *p)
     for_each(core, due.should_finish, weblab_lifecycle_should_finish,
              "ask should_finish for", p);
     retest_broken(core, due.broken, p);
+    if (core->cfg.check_interval > 0
+        && now - core->last_check >= core->cfg.check_interval) {
+        core->last_check = now;
+        health_pass(core, p);
+    }
     if (now - core->last_cleanup >= CLEANUP_PERIOD) {
         rv = weblab_coord_cleanup(core->coord, now,
                                   core->cfg.session_timeout);

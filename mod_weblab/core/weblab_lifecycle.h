@@ -43,6 +43,19 @@ apr_status_t weblab_lifecycle_expire(int *expired, weblab_core_t *core,
                                      const weblab_reservation_t *r,
                                      double now, apr_pool_t *p);
 
+/* The lab of r stopped answering (a transport failure, not a fault): take
+ * its instance out of service and put r back at the head of the queue, to
+ * be served by another instance (spec 3.6, beyond the original, which ended
+ * the reservation). */
+apr_status_t weblab_lifecycle_lab_failed(weblab_core_t *core,
+                                         const weblab_reservation_t *r,
+                                         apr_status_t why, const char *errmsg,
+                                         apr_pool_t *p);
+
+/* Non-zero when rv means the lab is unreachable (refused, timed out),
+ * rather than that it answered with an error. */
+int weblab_lifecycle_is_transport_failure(apr_status_t rv);
+
 /* Seconds left of a confirmed reservation (may be negative). */
 double weblab_lifecycle_remaining(const weblab_reservation_t *r, double now);
 

@@ -39,6 +39,7 @@ static void finalize(weblab_server_conf_t *c)
     DEF_D(lab_connect_timeout);
     DEF_D(lab_timeout);
     DEF_D(login_failed_delay);
+    DEF_D(check_interval);
 #undef DEF_PTR
 #undef DEF_D
     if (c->core_cfg.debug_mode < 0) {

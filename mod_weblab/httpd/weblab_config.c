@@ -18,6 +18,7 @@ void *weblab_create_server_conf(apr_pool_t *p, server_rec *s)
     c->core_cfg.lab_connect_timeout = UNSET_D;
     c->core_cfg.lab_timeout = UNSET_D;
     c->core_cfg.login_failed_delay = UNSET_D;
+    c->core_cfg.check_interval = UNSET_D;
     c->core_cfg.debug_mode = -1;
     c->max_body = -1;
     c->upkeep_interval = -1;
@@ -45,6 +46,7 @@ void *weblab_merge_server_conf(apr_pool_t *p, void *base, void *add)
     MERGE_D(lab_connect_timeout);
     MERGE_D(lab_timeout);
     MERGE_D(login_failed_delay);
+    MERGE_D(check_interval);
     n->core_cfg.debug_mode = a->core_cfg.debug_mode != -1
                              ? a->core_cfg.debug_mode : b->core_cfg.debug_mode;
     n->database_set = a->database_set || b->database_set;
@@ -194,6 +196,8 @@ const command_rec weblab_cmds[] = {
             "I/O timeout of one experiment-server call"),
     SECONDS("WeblabLoginFailedDelay", login_failed_delay,
             "delay before answering a failed login"),
+    SECONDS("WeblabCheckInterval", check_interval,
+            "seconds between two health checks of every lab instance"),
     AP_INIT_FLAG("WeblabDebugMode", set_debug, NULL, RSRC_CONF,
                  "On: internal error messages reach clients"),
     AP_INIT_TAKE1("WeblabMaxRequestBody", set_max_body, NULL, RSRC_CONF,

@@ -36,6 +36,9 @@ void weblab_child_register_hooks(apr_pool_t *p);
 /* weblab_handler.c */
 void weblab_handler_register_hooks(apr_pool_t *p);
 
+/* weblab_status.c: the instances table in server-status. */
+void weblab_status_register_hooks(apr_pool_t *p);
+
 /* weblab_watchdog.c: registers the upkeep in post_config. */
 int weblab_watchdog_post_config(apr_pool_t *pconf, server_rec *s);
 
