@@ -660,7 +660,8 @@ static apr_status_t due(void *ctx, weblab_coord_due_t *d, double now,
         "SELECT r.id FROM Reservation r"
         " LEFT JOIN LabInstance li ON li.id = r.lab_instance_id"
         " WHERE (r.state IN ('waiting', 'assigned', 'confirmed')"
-        "        AND r.latest_poll < ? AND COALESCE(li.manages_polling, 0) = 0)"
+        "        AND r.latest_poll < ? AND COALESCE(li.manages_polling, 0) = 0"
+        "        AND COALESCE(li.transport, '') <> 'http')"
         "    OR (r.state = 'confirmed' AND ? >= r.time_allowed +"
         "        CASE WHEN r.init_in_accounting <> 0 THEN r.timestamp_before"
         "             ELSE r.timestamp_after END)",

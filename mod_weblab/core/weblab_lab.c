@@ -21,6 +21,7 @@ struct weblab_lab_client_t {
 
 static const weblab_lab_transport_t *const transports[] = {
     &weblab_lab_xmlrpc_transport,
+    &weblab_lab_weblablib_transport,
     NULL
 };
 
@@ -152,6 +153,20 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *baton)
     return n;
 }
 
+/* Append line to *list; 0 when out of memory (*list is then freed). */
+static int add_header(struct curl_slist **list, const char *line)
+{
+    struct curl_slist *more = curl_slist_append(*list, line);
+
+    if (!more) {
+        curl_slist_free_all(*list);
+        *list = NULL;
+        return 0;
+    }
+    *list = more;
+    return 1;
+}
+
 static apr_status_t curl_status(CURL *h, CURLcode cc)
 {
     long os_errno = 0;
@@ -173,20 +188,22 @@ static apr_status_t curl_status(CURL *h, CURLcode cc)
 apr_status_t weblab_lab_http(int *status, const char **resp,
                              apr_size_t *resp_len, const char **errmsg,
                              weblab_lab_client_t *client, const char *method,
-                             const char *url, const char *content_type,
-                             const char *body, apr_size_t body_len,
-                             const char *user, const char *password,
-                             apr_pool_t *p)
+                             const char *url, const char *const *extra,
+                             const char *content_type, const char *body,
+                             apr_size_t body_len, const char *user,
+                             const char *password, apr_pool_t *p)
 {
     char errbuf[CURL_ERROR_SIZE] = "";
     body_buf_t buf = { NULL, 0, 0, 0 };
     struct curl_slist *headers = NULL;
     int post = !strcmp(method, "POST");
+    int ok = 1;
     void *res;
     CURL *h;
     CURLcode cc;
     long code = 0;
     apr_status_t rv;
+    int i;
 
     *status = 0;
     *resp = NULL;
@@ -200,21 +217,24 @@ apr_status_t weblab_lab_http(int *status, const char **resp,
     }
     h = res;
     if (post) {
-        char *ct = apr_pstrcat(p, "Content-Type: ",
-                               content_type ? content_type
-                                            : "application/octet-stream",
-                               NULL);
-        struct curl_slist *more = curl_slist_append(NULL, ct);
-
         /* No "Expect: 100-continue" pause before large bodies: many lab
          * servers never answer it. */
-        headers = more ? curl_slist_append(more, "Expect:") : NULL;
-        if (!headers) {
-            curl_slist_free_all(more);
-            apr_reslist_release(client->handles, h);
-            *errmsg = "out of memory";
-            return APR_ENOMEM;
-        }
+        ok = add_header(&headers, apr_pstrcat(p, "Content-Type: ",
+                                              content_type
+                                                  ? content_type
+                                                  : "application/octet-stream",
+                                              NULL))
+             && add_header(&headers, "Expect:");
+    }
+    for (i = 0; ok && extra && extra[i]; i++) {
+        ok = add_header(&headers, extra[i]);
+    }
+    if (!ok) {
+        apr_reslist_release(client->handles, h);
+        *errmsg = "out of memory";
+        return APR_ENOMEM;
+    }
+    if (post) {
         curl_easy_setopt(h, CURLOPT_POST, 1L);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
@@ -268,11 +288,10 @@ apr_status_t weblab_lab_http(int *status, const char **resp,
 
 /* ---- dispatch ---- */
 
-/* Replace every run of msg that repeats secret (at least its first 16
- * characters, or all of it when shorter) with label: fault strings may echo
- * a file's content or the request URL with its token. */
-static const char *redact(const char *msg, const char *secret,
-                          const char *label, apr_pool_t *p)
+/* Fault strings may echo a file's content or the request URL with its
+ * token; weblablib error pages may echo a session id. */
+const char *weblab_lab_redact(const char *msg, const char *secret,
+                              const char *label, apr_pool_t *p)
 {
     size_t slen = secret ? strlen(secret) : 0;
     size_t key = slen < 16 ? slen : 16;
@@ -306,9 +325,9 @@ static const char *clean_errmsg(const char *msg, const weblab_lab_target_t *t,
     if (!msg || !*msg) {
         return "unknown error";
     }
-    msg = redact(msg, t->auth, "<auth>", p);
-    msg = redact(msg, t->auth_password, "<password>", p);
-    msg = redact(msg, secret, "<file content>", p);
+    msg = weblab_lab_redact(msg, t->auth, "<auth>", p);
+    msg = weblab_lab_redact(msg, t->auth_password, "<password>", p);
+    msg = weblab_lab_redact(msg, secret, "<file content>", p);
     line = apr_pstrdup(p, msg);
     for (c = line; *c; c++) {
         if ((unsigned char)*c < 0x20 || *c == 0x7f) {
@@ -325,6 +344,7 @@ static apr_status_t lookup(const weblab_lab_transport_t **tr,
                            const char **errmsg, const weblab_lab_target_t *t,
                            apr_pool_t *p)
 {
+    const char *known = "";
     int i;
 
     *tr = NULL;
@@ -332,15 +352,17 @@ static apr_status_t lookup(const weblab_lab_transport_t **tr,
         *errmsg = "lab target without a URL";
         return APR_EINVAL;
     }
-    for (i = 0; t->transport && transports[i]; i++) {
-        if (!strcmp(transports[i]->name, t->transport)) {
+    for (i = 0; transports[i]; i++) {
+        if (t->transport && !strcmp(transports[i]->name, t->transport)) {
             *tr = transports[i];
             return APR_SUCCESS;
         }
+        known = apr_pstrcat(p, known, i ? ", " : "", transports[i]->name,
+                            NULL);
     }
     *errmsg = apr_psprintf(p, "lab transport '%s' is not implemented "
-                           "(known: xmlrpc)",
-                           t->transport ? t->transport : "(none)");
+                           "(known: %s)",
+                           t->transport ? t->transport : "(none)", known);
     return APR_ENOTIMPL;
 }
 
@@ -398,6 +420,39 @@ apr_status_t weblab_lab_test_me(const char **echo, const char **errmsg,
     return done(rv, errmsg, t, NULL, p);
 }
 
+apr_status_t weblab_lab_start_session(const char **response,
+                                      const char **remote_session_id,
+                                      const char **errmsg,
+                                      weblab_lab_client_t *client,
+                                      const weblab_lab_target_t *t,
+                                      const char *api,
+                                      const char *lab_session_id,
+                                      const char *client_initial_data,
+                                      const char *server_initial_data,
+                                      apr_pool_t *p)
+{
+    const weblab_lab_transport_t *tr;
+    apr_status_t rv;
+
+    *response = NULL;
+    *errmsg = NULL;
+    if (remote_session_id) {
+        *remote_session_id = NULL;
+    }
+    rv = lookup(&tr, errmsg, t, p);
+    if (rv == APR_SUCCESS) {
+        rv = tr->start ? tr->start(response, remote_session_id, errmsg,
+                                   client, t, api, lab_session_id,
+                                   client_initial_data, server_initial_data,
+                                   p)
+                       : not_impl(errmsg, tr, "start_experiment", p);
+    }
+    if (rv != APR_SUCCESS && remote_session_id) {
+        *remote_session_id = NULL;
+    }
+    return done(rv, errmsg, t, NULL, p);
+}
+
 apr_status_t weblab_lab_start(const char **response, const char **errmsg,
                               weblab_lab_client_t *client,
                               const weblab_lab_target_t *t, const char *api,
@@ -405,19 +460,9 @@ apr_status_t weblab_lab_start(const char **response, const char **errmsg,
                               const char *client_initial_data,
                               const char *server_initial_data, apr_pool_t *p)
 {
-    const weblab_lab_transport_t *tr;
-    apr_status_t rv;
-
-    *response = NULL;
-    *errmsg = NULL;
-    rv = lookup(&tr, errmsg, t, p);
-    if (rv == APR_SUCCESS) {
-        rv = tr->start ? tr->start(response, errmsg, client, t, api,
-                                   lab_session_id, client_initial_data,
-                                   server_initial_data, p)
-                       : not_impl(errmsg, tr, "start_experiment", p);
-    }
-    return done(rv, errmsg, t, NULL, p);
+    return weblab_lab_start_session(response, NULL, errmsg, client, t, api,
+                                    lab_session_id, client_initial_data,
+                                    server_initial_data, p);
 }
 
 apr_status_t weblab_lab_send_command(const char **response,

@@ -1,7 +1,7 @@
 /* Client side of the experiment-server protocols: how mod_weblab talks to a
  * lab. Transports are looked up by name ("xmlrpc": the WebLab-Deusto
  * experiment-server protocol, spec 4.4 and 10.2; "http": weblablib labs,
- * spec 4.5, comes later). Every call has a connect and an I/O timeout, so a
+ * spec 4.5 and 10.3). Every call has a connect and an I/O timeout, so a
  * dead or slow lab never holds a thread longer than that.
  *
  * Thread safety: a weblab_lab_client_t is shared by all threads of a process;
@@ -15,9 +15,11 @@
 
 /* Where a lab instance is and how to talk to it. */
 typedef struct weblab_lab_target_t {
-    const char *transport;      /* "xmlrpc" */
+    const char *transport;      /* "xmlrpc" | "http" (weblablib) */
     const char *url;            /* e.g. "http://127.0.0.1:10039/weblab";
-                                 * no path: POST /RPC2 (as the original) */
+                                 * xmlrpc without a path: POST /RPC2 (as
+                                 * the original); http: the lab's base,
+                                 * requests go to <url>/weblab/sessions/ */
     const char *api;            /* "1", "2", "2_concurrent"; "" = ask get_api */
     const char *auth;           /* xmlrpc: token sent as ?auth=; may be NULL */
     const char *auth_user;      /* http: Basic auth; may be NULL */
@@ -62,7 +64,27 @@ apr_status_t weblab_lab_test_me(const char **echo, const char **errmsg,
 
 /* start_experiment: API 1 sends no arguments and answers "ok"; API 2 sends
  * (client_initial_data, server_initial_data); *response is the server's
- * answer as a string ("" for nil). */
+ * answer as a string ("" for nil).
+ * Some labs choose the session id themselves (weblablib, "http"): then
+ * *remote_session_id gets it (from p), and the caller must keep it as the
+ * lab session id of the reservation and pass it, instead of the one it
+ * proposed, to every later call; with labs that take the caller's id
+ * (xmlrpc) *remote_session_id is NULL. remote_session_id itself may be NULL
+ * only for the latter: an "http" target then fails with APR_EINVAL before
+ * anything is sent, as a started session would be lost. */
+apr_status_t weblab_lab_start_session(const char **response,
+                                      const char **remote_session_id,
+                                      const char **errmsg,
+                                      weblab_lab_client_t *client,
+                                      const weblab_lab_target_t *t,
+                                      const char *api,
+                                      const char *lab_session_id,
+                                      const char *client_initial_data,
+                                      const char *server_initial_data,
+                                      apr_pool_t *p);
+
+/* weblab_lab_start_session without remote_session_id: for labs that take
+ * the caller's lab_session_id (xmlrpc) only. */
 apr_status_t weblab_lab_start(const char **response, const char **errmsg,
                               weblab_lab_client_t *client,
                               const weblab_lab_target_t *t, const char *api,
@@ -70,7 +92,9 @@ apr_status_t weblab_lab_start(const char **response, const char **errmsg,
                               const char *client_initial_data,
                               const char *server_initial_data, apr_pool_t *p);
 
-/* send_command_to_device(command): *response as a string. */
+/* send_command_to_device(command): *response as a string. Labs that take
+ * no commands through WebLab ("http") answer APR_ENOTIMPL and an *errmsg
+ * meant for the student; the reservation goes on. */
 apr_status_t weblab_lab_send_command(const char **response,
                                      const char **errmsg,
                                      weblab_lab_client_t *client,
@@ -110,7 +134,8 @@ apr_status_t weblab_lab_dispose(const char **response, const char **errmsg,
 
 /* A transport: the public calls above with the same signatures, looked up
  * by target->transport in weblab_lab.c. A NULL slot answers APR_ENOTIMPL.
- * init (may be NULL) runs once per weblab_lab_client_create. */
+ * init (may be NULL) runs once per weblab_lab_client_create. start is
+ * weblab_lab_start_session (*remote_session_id is NULL on entry). */
 typedef struct weblab_lab_transport_t {
     const char *name;
     apr_status_t (*init)(weblab_lab_client_t *client, apr_pool_t *p);
@@ -121,8 +146,9 @@ typedef struct weblab_lab_transport_t {
                             weblab_lab_client_t *client,
                             const weblab_lab_target_t *t, const char *msg,
                             apr_pool_t *p);
-    apr_status_t (*start)(const char **response, const char **errmsg,
-                          weblab_lab_client_t *client,
+    apr_status_t (*start)(const char **response,
+                          const char **remote_session_id,
+                          const char **errmsg, weblab_lab_client_t *client,
                           const weblab_lab_target_t *t, const char *api,
                           const char *lab_session_id,
                           const char *client_initial_data,
@@ -150,10 +176,13 @@ typedef struct weblab_lab_transport_t {
 } weblab_lab_transport_t;
 
 extern const weblab_lab_transport_t weblab_lab_xmlrpc_transport;
+extern const weblab_lab_transport_t weblab_lab_weblablib_transport;
 
 /* One HTTP exchange on a pooled keep-alive handle, for transports.
  * method "GET" or "POST" (body/body_len/content_type used by POST only);
- * user/password (may be NULL) for Basic auth. On APR_SUCCESS a complete
+ * headers (may be NULL): more request lines ("Accept: ..."), NULL-ended;
+ * user/password (may be NULL) for Basic auth, sent with the first request
+ * (no challenge round trip). On APR_SUCCESS a complete
  * HTTP answer arrived, whatever its status: *status, and *resp and *resp_len
  * (NUL-terminated, from p). Otherwise APR_TIMEUP, APR_ECONNREFUSED or
  * APR_EGENERAL, and *errmsg (from p) names the curl error; the handle is
@@ -161,9 +190,15 @@ extern const weblab_lab_transport_t weblab_lab_xmlrpc_transport;
 apr_status_t weblab_lab_http(int *status, const char **resp,
                              apr_size_t *resp_len, const char **errmsg,
                              weblab_lab_client_t *client, const char *method,
-                             const char *url, const char *content_type,
-                             const char *body, apr_size_t body_len,
-                             const char *user, const char *password,
-                             apr_pool_t *p);
+                             const char *url, const char *const *headers,
+                             const char *content_type, const char *body,
+                             apr_size_t body_len, const char *user,
+                             const char *password, apr_pool_t *p);
+
+/* msg with every copy of secret (at least its first 16 characters, or all
+ * of it when shorter) replaced by label; from p. For transports whose
+ * errors may quote a session id or other bearer token. */
+const char *weblab_lab_redact(const char *msg, const char *secret,
+                              const char *label, apr_pool_t *p);
 
 #endif

@@ -294,7 +294,8 @@ static apr_status_t do_call(call_result_t *r, const char **errmsg,
         goto out;
     }
     rv = weblab_lab_http(&status, &resp, &resp_len, &why, client, "POST", url,
-                         "text/xml", XMLRPC_MEMBLOCK_CONTENTS(char, body),
+                         NULL, "text/xml",
+                         XMLRPC_MEMBLOCK_CONTENTS(char, body),
                          XMLRPC_MEMBLOCK_SIZE(char, body), NULL, NULL, p);
     if (rv != APR_SUCCESS) {
         goto out;
@@ -426,8 +427,10 @@ static apr_status_t xr_test_me(const char **echo, const char **errmsg,
     return rv;
 }
 
-static apr_status_t xr_start(const char **response, const char **errmsg,
-                             weblab_lab_client_t *client,
+/* The lab takes our lab_session_id: *remote_session_id stays NULL. */
+static apr_status_t xr_start(const char **response,
+                             const char **remote_session_id,
+                             const char **errmsg, weblab_lab_client_t *client,
                              const weblab_lab_target_t *t, const char *api,
                              const char *lab_session_id,
                              const char *client_initial_data,

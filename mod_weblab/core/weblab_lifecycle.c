@@ -260,6 +260,7 @@ apr_status_t weblab_lifecycle_start(weblab_core_t *core,
                                     apr_pool_t *p)
 {
     const char *api, *resp = NULL, *errmsg = NULL, *lab_sid;
+    const char *remote_sid = NULL;
     const char *initial_configuration = "{}";
     weblab_reservation_t *again;
     weblab_lab_target_t t;
@@ -283,9 +284,10 @@ apr_status_t weblab_lifecycle_start(weblab_core_t *core,
     }
     lab_sid = weblab_ids_session_new(p);
     if (rv == APR_SUCCESS) {
-        rv = weblab_lab_start(&resp, &errmsg, core->labs, &t, api, lab_sid,
-                              r->client_initial_data,
-                              server_initial_data(r, p), p);
+        rv = weblab_lab_start_session(&resp, &remote_sid, &errmsg,
+                                      core->labs, &t, api, lab_sid,
+                                      r->client_initial_data,
+                                      server_initial_data(r, p), p);
     }
     if (rv != APR_SUCCESS) {
         weblab_core_log(core, WEBLAB_LOG_WARN, rv,
@@ -295,6 +297,11 @@ apr_status_t weblab_lifecycle_start(weblab_core_t *core,
         return weblab_coord_start_failed(core->coord, r->id,
                                          errmsg ? errmsg : "start failed",
                                          weblab_now());
+    }
+    if (remote_sid) {
+        /* The lab chose the session id (weblablib): status and delete
+         * name it, so it is the one we keep. */
+        lab_sid = remote_sid;
     }
     if (!is_default_answer(resp)) {
         json_t *o = json_loads(resp, 0, NULL);
@@ -417,7 +424,11 @@ apr_status_t weblab_lifecycle_expire(int *expired, weblab_core_t *core,
 {
     int active = !strcmp(r->state, "waiting") || !strcmp(r->state, "assigned")
                  || !strcmp(r->state, "confirmed");
-    int poll_out = active && !r->lab.manages_polling
+    /* unmanaged (weblablib) labs are used in their own pages: the student
+     * does not poll WebLab meanwhile (spec 4.5: manages_polling) */
+    int manages = r->lab.manages_polling
+                  || (r->lab.transport && !strcmp(r->lab.transport, "http"));
+    int poll_out = active && !manages
                    && now - r->latest_poll > core->cfg.poll_time;
     int time_out = !strcmp(r->state, "confirmed")
                    && weblab_lifecycle_remaining(r, now) <= 0;

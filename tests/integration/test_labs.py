@@ -240,3 +240,66 @@ def test_a_lab_that_never_answers_does_not_hold_anyone(lab_deployment):
     rows = d.db_query("SELECT working, error FROM ResourceInstance WHERE"
                       " name = 'py1'", db="WebLabCoordination")
     assert rows[0][0] == 0 and rows[0][1]
+
+
+FAKE_WEBLABLIB = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                              "fake_weblablib_lab.py")
+
+
+@pytest.fixture
+def weblablib_lab(deployment_factory):
+    """A deployment with one unmanaged (weblablib) lab instance."""
+    d = deployment_factory(front=True)
+    proc = subprocess.Popen(["/usr/bin/python3", FAKE_WEBLABLIB, "--port",
+                             "0", "--user", "weblab", "--password", "s3cret",
+                             "--ignore-stdin"],
+                            stdout=subprocess.PIPE, text=True)
+    port = int(proc.stdout.readline().split()[1])
+    d.admin("experiment add", "ulab@Unmanaged experiments")
+    d.admin("grant", "--group", "Administrators",
+            "ulab@Unmanaged experiments", "--time", "300")
+    d.admin("instance add", "ulab@Unmanaged experiments", "u1", "--url",
+            "http://127.0.0.1:%d" % port, "--transport", "http",
+            "--auth-user", "weblab", "--auth-password", "s3cret")
+    d.start()
+    yield d, port
+    proc.terminate()
+    proc.wait()
+    assert error_lines(d) == []
+
+
+def debug_log(port):
+    import urllib.request
+    with urllib.request.urlopen("http://127.0.0.1:%d/_debug/log" % port) as r:
+        return json.loads(r.read())
+
+
+def test_unmanaged_weblablib_lab_cycle(weblablib_lab):
+    d, port = weblablib_lab
+    s = Student(d.base(0))
+    s.login()
+    s.reserve("ulab", "Unmanaged experiments")
+    st = s.wait_status("Reservation::confirmed")
+    conf = json.loads(st["initial_configuration"])
+    assert re.match(r"^http://.*/callback/[^/]+$", conf["url"])
+    # commands do not go through WebLab: a clear error, the use goes on
+    with pytest.raises(WebLabError) as e:
+        s.command("nope")
+    assert e.value.code == "JSON:Server.UserProcessing"
+    assert s.status()["status"] == "Reservation::confirmed"
+    log = debug_log(port)["requests"]
+    start = [r for r in log if r["method"] == "POST"
+             and r["path"] == "/weblab/sessions/"][0]
+    assert start["auth_ok"] is True
+    body = start["json"]
+    assert isinstance(body["client_initial_data"], dict)
+    assert isinstance(body["server_initial_data"], dict)
+    assert body["back"] == body["client_initial_data"]["back"]
+    s.finish()
+    s.wait_status("Reservation::post_reservation")
+    time.sleep(0.5)
+    log = debug_log(port)["requests"]
+    deletes = [r for r in log if r["method"] == "POST"
+               and r["path"].startswith("/weblab/sessions/")
+               and r["path"] != "/weblab/sessions/"]
+    assert len(deletes) == 1 and deletes[0]["json"] == {"action": "delete"}
