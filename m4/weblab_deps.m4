@@ -46,3 +46,16 @@ AC_DEFUN([WEBLAB_CHECK_APU_DBD], [
     [AC_MSG_RESULT([yes])],
     [AC_MSG_RESULT([no]); AC_MSG_ERROR([apr_dbd $1 driver not found: install the Debian package $2])])
 ])
+
+dnl WEBLAB_CHECK_MARIADB: libmariadb (MariaDB Connector/C) for the mysql://
+dnl databases; pkg-config first, then mariadb_config.
+AC_DEFUN([WEBLAB_CHECK_MARIADB], [
+  PKG_CHECK_MODULES([MARIADB], [libmariadb], [], [
+    AC_PATH_PROG([MARIADB_CONFIG], [mariadb_config], [no])
+    AS_IF([test "x$MARIADB_CONFIG" = xno],
+      [AC_MSG_ERROR([libmariadb not found: install the Debian package libmariadb-dev])])
+    MARIADB_CFLAGS=`$MARIADB_CONFIG --cflags`
+    MARIADB_LIBS=`$MARIADB_CONFIG --libs`
+  ])
+  AC_SUBST([MARIADB_CFLAGS]) AC_SUBST([MARIADB_LIBS])
+])

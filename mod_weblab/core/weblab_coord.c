@@ -1,13 +1,19 @@
 /* Coordination wrappers and the backend registry. */
 #include "weblab_coord.h"
+#include "weblab_coord_redis.h"
 
 #include <string.h>
+#include <apr_strings.h>
 
 extern const weblab_coord_backend_t weblab_coord_sql_backend;
 apr_status_t weblab_coord_sql_create(void **ctx, const char *dsn,
                                      int pool_max,
                                      const weblab_sql_lock_t *lock,
                                      apr_pool_t *p);
+
+extern const weblab_coord_backend_t weblab_coord_redis_backend;
+apr_status_t weblab_coord_redis_create(void **ctx, const char *target,
+                                       int pool_max, apr_pool_t *p);
 
 apr_status_t weblab_coord_open(weblab_coord_t **coord, const char *engine,
                                const char *target, int pool_max,
@@ -17,12 +23,19 @@ apr_status_t weblab_coord_open(weblab_coord_t **coord, const char *engine,
     apr_status_t rv;
 
     *coord = NULL;
-    if (strcmp(engine, "sql") != 0) {
+    c = apr_pcalloc(p, sizeof(*c));
+    if (!strcmp(engine, "sql")) {
+        c->be = &weblab_coord_sql_backend;
+        rv = weblab_coord_sql_create(&c->ctx, target, pool_max, lock, p);
+    }
+    else if (!strcmp(engine, "redis")) {
+        /* lock: Redis scripts are atomic on the server */
+        c->be = &weblab_coord_redis_backend;
+        rv = weblab_coord_redis_create(&c->ctx, target, pool_max, p);
+    }
+    else {
         return APR_ENOTIMPL;
     }
-    c = apr_pcalloc(p, sizeof(*c));
-    c->be = &weblab_coord_sql_backend;
-    rv = weblab_coord_sql_create(&c->ctx, target, pool_max, lock, p);
     if (rv == APR_SUCCESS) {
         *coord = c;
     }
@@ -163,4 +176,47 @@ apr_status_t weblab_coord_instance_failed(weblab_coord_t *c,
                                           double next_check)
 {
     return CALL(c, instance_failed, resource_id, error, now, next_check);
+}
+
+apr_status_t weblab_coord_queue(weblab_coord_t *c, apr_array_header_t **out,
+                                apr_pool_t *p)
+{
+    return CALL(c, queue, out, p);
+}
+
+const char *weblab_coord_check_target(const char *engine, const char *target,
+                                      apr_pool_t *p)
+{
+    weblab_redis_target_t t;
+    const char *err = NULL;
+    int redis_form = target && (!strncmp(target, "redis://", 8)
+                                || !strncmp(target, "unix:", 5));
+
+    if (!strcmp(engine, "redis")) {
+        if (!target) {
+            return "no Redis target (WeblabCoordinationRedis)";
+        }
+        if (weblab_redis_target_parse(&t, &err, target, p) != APR_SUCCESS) {
+            return apr_pstrcat(p, "Redis target: ", err, NULL);
+        }
+        return NULL;
+    }
+    if (!strcmp(engine, "sql")) {
+        if (!target) {
+            return "no coordination database (WeblabCoordinationDatabase)";
+        }
+        return redis_form ? "a Redis target needs the redis engine" : NULL;
+    }
+    return apr_pstrcat(p, "unknown coordination engine '", engine,
+                       "' (sql, redis)", NULL);
+}
+
+const char *weblab_coord_target_redacted(const char *engine,
+                                         const char *target, apr_pool_t *p)
+{
+    if (!target) {
+        return "(none)";
+    }
+    return strcmp(engine, "redis") ? weblab_sql_dsn_redact(target, p)
+                                   : weblab_redis_target_redacted(target, p);
 }

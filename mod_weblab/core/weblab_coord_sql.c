@@ -1,10 +1,11 @@
-/* SQL coordination backend (SQLite now; MySQL/MariaDB through the same
- * statements later). Every multi-row step is one write transaction; the
- * UNIQUE constraint on Reservation.slot_id is the last guard against two
- * holders of one slot. */
+/* SQL coordination backend: SQLite or MySQL/MariaDB through the same
+ * statements (docs/INTERNALS.md, "SQL dialects"). Every multi-row step is
+ * one write transaction; the UNIQUE constraint on Reservation.slot_id is the
+ * last guard against two holders of one slot. */
 #include "weblab_coord.h"
 #include "weblab_schema.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <apr_strings.h>
 
@@ -452,17 +453,22 @@ static apr_status_t confirm(void *ctx, int *confirmed, const char *id,
                             const char *initial_data, apr_int64_t use_id,
                             double now, double next_should_finish)
 {
+    char at[40];
+
     *confirmed = 0;
-    /* next_should_finish 0 means "never ask": stored as NULL */
+    /* next_should_finish 0 means "never ask": stored as NULL. Bound as text
+     * (both engines store it in the REAL column as a number): NULLIF(?, 0.0)
+     * would give the parameter a DECIMAL type on MySQL. */
+    snprintf(at, sizeof(at), "%.17g", next_should_finish);
     WRITE1((coord_sql_t *)ctx, confirmed,
            "UPDATE Reservation SET state = 'confirmed', lab_session_id = ?,"
            " api = ?, initial_configuration = ?, initial_data = ?,"
            " use_id = ?, timestamp_after = ?, latest_poll = ?,"
-           " next_should_finish = NULLIF(?, 0.0), claim_until = NULL"
+           " next_should_finish = ?, claim_until = NULL"
            " WHERE id = ? AND state = 'assigned'",
-           "ssssiddds", lab_session_id, api, initial_configuration,
+           "ssssiddss", lab_session_id, api, initial_configuration,
            initial_data, use_id, now, now,
-           next_should_finish > 0 ? next_should_finish : 0.0, id);
+           next_should_finish > 0 ? at : NULL, id);
 }
 
 /* Mark the resource instance held by reservation id broken. */
@@ -728,9 +734,11 @@ static apr_status_t sync_one(weblab_sql_t *conn,
     apr_int64_t ri_id;
     apr_status_t rv;
 
+    /* "FROM (SELECT 1) one": a SELECT with WHERE needs a FROM on MySQL */
     rv = weblab_sql_exec(conn, NULL,
         "INSERT INTO ResourceInstance (resource_type, name, working)"
-        " SELECT ?, ?, 1 WHERE NOT EXISTS (SELECT 1 FROM ResourceInstance"
+        " SELECT ?, ?, 1 FROM (SELECT 1) one"
+        " WHERE NOT EXISTS (SELECT 1 FROM ResourceInstance"
         "   WHERE resource_type = ? AND name = ?)",
         "ssss", d->resource_type, d->resource_instance, d->resource_type,
         d->resource_instance);
@@ -747,7 +755,7 @@ static apr_status_t sync_one(weblab_sql_t *conn,
         "INSERT INTO LabInstance (exp_name, cat_name, instance_name,"
         " resource_instance_id, transport, url, api, auth_user, auth_password,"
         " manages_polling) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
-        " WHERE NOT EXISTS (SELECT 1 FROM LabInstance WHERE exp_name = ?"
+        " FROM (SELECT 1) one WHERE NOT EXISTS (SELECT 1 FROM LabInstance WHERE exp_name = ?"
         "   AND cat_name = ? AND instance_name = ?)",
         "sssisssssisss", d->exp_name, d->cat_name, d->instance_name, ri_id,
         d->transport, d->url, nz(d->api), nz(d->auth_user),

@@ -1,6 +1,7 @@
 #include "weblab_core.h"
 
 #include <apr_time.h>
+#include <apr_atomic.h>
 #include <apr_strings.h>
 
 void weblab_core_config_defaults(weblab_core_config_t *cfg)
@@ -34,11 +35,15 @@ apr_status_t weblab_core_create(weblab_core_t **out,
     if (!cfg->data_dsn || !cfg->coord_dsn) {
         return APR_EINVAL;
     }
+    /* the writer lock is for SQLite; MySQL takes a named lock itself */
     rv = weblab_sql_pool_create(&core->data, cfg->data_dsn, 0, cfg->pool_max,
-                                lock, p);
+                                weblab_sql_dsn_needs_lock(cfg->data_dsn)
+                                ? lock : NULL, p);
     if (rv == APR_SUCCESS) {
         rv = weblab_coord_open(&core->coord, cfg->coord_engine, cfg->coord_dsn,
-                               cfg->pool_max, lock, p);
+                               cfg->pool_max,
+                               weblab_sql_dsn_needs_lock(cfg->coord_dsn)
+                               ? lock : NULL, p);
     }
     if (rv == APR_SUCCESS) {
         rv = weblab_lab_client_create(&core->labs, cfg->pool_max,
@@ -49,6 +54,20 @@ apr_status_t weblab_core_create(weblab_core_t **out,
         *out = core;
     }
     return rv;
+}
+
+int weblab_core_log_due(weblab_core_t *core, apr_uint32_t *suppressed)
+{
+    apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
+    apr_uint32_t next = apr_atomic_read32(&core->log_next);
+
+    if (now >= next && apr_atomic_cas32(&core->log_next,
+                                        now + WEBLAB_LOG_EVERY, next) == next) {
+        *suppressed = apr_atomic_xchg32(&core->log_suppressed, 0);
+        return 1;
+    }
+    apr_atomic_inc32(&core->log_suppressed);
+    return 0;
 }
 
 double weblab_now(void)

@@ -44,6 +44,9 @@ typedef struct weblab_core_t {
     weblab_sql_pool_t *data;
     weblab_coord_t *coord;
     weblab_lab_client_t *labs;
+    /* failure log limiter (weblab_core_log_due), shared by the threads */
+    volatile apr_uint32_t log_next;
+    volatile apr_uint32_t log_suppressed;
     /* upkeep bookkeeping: touched only by the one upkeep thread */
     double last_sync;
     double last_cleanup;
@@ -64,6 +67,12 @@ apr_status_t weblab_core_create(weblab_core_t **core,
 void weblab_core_log(weblab_core_t *core, int level, apr_status_t rv,
                      const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Whether to log a failure now: while a backend is down every request
+ * fails, so one line per WEBLAB_LOG_EVERY seconds per process is written;
+ * *suppressed gets how many were left out since the previous one. */
+#define WEBLAB_LOG_EVERY 30
+int weblab_core_log_due(weblab_core_t *core, apr_uint32_t *suppressed);
 
 /* Seconds since the epoch, as a double. */
 double weblab_now(void);

@@ -576,8 +576,15 @@ apr_status_t weblab_lifecycle_upkeep(weblab_core_t *core, apr_pool_t *p)
     if (now - core->last_sync >= SYNC_PERIOD) {
         rv = weblab_lifecycle_sync(core, p);
         if (rv != APR_SUCCESS) {
-            weblab_core_log(core, WEBLAB_LOG_ERR, rv,
-                            "weblab: could not load the lab instances");
+            apr_uint32_t more;
+
+            /* retried every pass while a backend is away: rate-limited */
+            if (weblab_core_log_due(core, &more)) {
+                weblab_core_log(core, WEBLAB_LOG_WARN, rv,
+                                "weblab: could not sync the lab instances;"
+                                " will retry (%u similar failures not"
+                                " logged)", more);
+            }
         }
         else {
             core->last_sync = now;

@@ -1,4 +1,5 @@
 #include "weblab_sql_private.h"
+#include "weblab_sql_mysql.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ struct weblab_sql_pool_t {
 
 static const weblab_sql_backend_t *const backends[] = {
     &weblab_sql_sqlite_backend,
+    &weblab_sql_mysql_backend,
     NULL
 };
 
@@ -285,4 +287,49 @@ void weblab_sql_invalidate(weblab_sql_pool_t *pool, weblab_sql_t *conn)
 const char *weblab_sql_pool_dsn(const weblab_sql_pool_t *pool)
 {
     return pool->dsn;
+}
+
+int weblab_sql_dsn_needs_lock(const char *dsn)
+{
+    return dsn && !strncmp(dsn, "sqlite:", 7);
+}
+
+const char *weblab_sql_dsn_redact(const char *dsn, apr_pool_t *p)
+{
+    const char *auth, *at, *colon;
+    apr_size_t alen;
+
+    if (!dsn || strncmp(dsn, "mysql://", 8) != 0) {
+        return dsn;
+    }
+    auth = dsn + 8;
+    alen = strcspn(auth, "/?");
+    for (at = auth + alen; at > auth && at[-1] != '@'; at--) {
+    }
+    if (at == auth) {
+        return dsn;                     /* no user info */
+    }
+    colon = memchr(auth, ':', at - 1 - auth);
+    if (!colon) {
+        return dsn;
+    }
+    return apr_pstrcat(p, apr_pstrmemdup(p, dsn, colon + 1 - dsn), "***",
+                       at - 1, NULL);
+}
+
+const char *weblab_sql_dsn_problem(const char *dsn, apr_pool_t *p)
+{
+    weblab_mysql_dsn_t d;
+
+    if (!strncmp(dsn, "sqlite:", 7)) {
+        return dsn[7] ? NULL : "sqlite: needs a file name";
+    }
+    if (!strncmp(dsn, "mysql:", 6)) {
+        return weblab_sql_mysql_parse_dsn(&d, dsn + 6, p) == APR_SUCCESS
+            ? NULL
+            : "malformed mysql DSN; expected mysql://user:password@host:port"
+              "/dbname (with %XX escapes) or ...?unix_socket=/path";
+    }
+    return "unknown database; use sqlite:/path/to/file.db or"
+           " mysql://user:password@host:port/dbname";
 }

@@ -1,8 +1,10 @@
 /* A thin SQL layer: one connection type, statements with typed parameters,
  * results fetched whole into a pool, transactions, and a per-process pool of
  * connections. Backends are a struct of function pointers looked up by the
- * DSN scheme ("sqlite:/path/file.db"; "mysql:" comes with the scale-out
- * work). Everything above this file writes portable SQL.
+ * DSN scheme: "sqlite:/path/file.db" or
+ * "mysql://user:password@host:port/dbname[?unix_socket=PATH]" (MariaDB or
+ * MySQL; weblab_sql_mysql.c). Everything above this file writes SQL that
+ * both accept (docs/INTERNALS.md, "SQL dialects").
  *
  * Why not apr_dbd: its SQLite driver answers SQLITE_BUSY by sleeping and
  * retrying, it cannot open a write transaction with BEGIN IMMEDIATE, and
@@ -102,5 +104,39 @@ apr_status_t weblab_sql_acquire(weblab_sql_pool_t *pool, weblab_sql_t **conn);
 void weblab_sql_release(weblab_sql_pool_t *pool, weblab_sql_t *conn);
 void weblab_sql_invalidate(weblab_sql_pool_t *pool, weblab_sql_t *conn);
 const char *weblab_sql_pool_dsn(const weblab_sql_pool_t *pool);
+
+/* Non-zero when dsn's engine needs the caller's writer lock (SQLite); the
+ * MySQL backend serializes writers itself with a server-side named lock. */
+int weblab_sql_dsn_needs_lock(const char *dsn);
+
+/* NULL when dsn names a database we can open (sqlite:PATH or a well-formed
+ * mysql:// DSN), else why not (from p). Does not connect. */
+const char *weblab_sql_dsn_problem(const char *dsn, apr_pool_t *p);
+
+/* dsn with its password replaced by "***", for logs (from p). */
+const char *weblab_sql_dsn_redact(const char *dsn, apr_pool_t *p);
+
+/* A mysql:// DSN with every part %-escaped (from p). password may be NULL
+ * or ""; port 0 leaves the default (3306); socket may be NULL. */
+/* s %XX-encoded for the user, password, host or path part of a URL-style
+ * target (DSNs, Redis targets), from p. */
+const char *weblab_pct_encode(const char *s, apr_pool_t *p);
+
+const char *weblab_sql_dsn_mysql(const char *user, const char *password,
+                                 const char *host, int port,
+                                 const char *dbname, const char *socket,
+                                 apr_pool_t *p);
+
+/* The parts of a mysql:// DSN (from p; password may be NULL) and in
+ * *server the DSN of the same server, without a database, for another
+ * user (admin_user, admin_password). APR_EINVAL when malformed. */
+apr_status_t weblab_sql_dsn_mysql_parts(const char *dsn, const char **user,
+                                        const char **password,
+                                        const char **host,
+                                        const char **dbname,
+                                        const char **server,
+                                        const char *admin_user,
+                                        const char *admin_password,
+                                        apr_pool_t *p);
 
 #endif

@@ -24,5 +24,6 @@ typedef struct weblab_sql_backend_t {
 } weblab_sql_backend_t;
 
 extern const weblab_sql_backend_t weblab_sql_sqlite_backend;
+extern const weblab_sql_backend_t weblab_sql_mysql_backend;
 
 #endif

@@ -58,6 +58,7 @@ static int weblab_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 {
     apr_global_mutex_t *mutex = NULL;
     server_rec *s;
+    const char *why;
     int threads = 0;
     apr_status_t rv;
 
@@ -75,13 +76,17 @@ static int weblab_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         }
         finalize(c);
         c->core_cfg.pool_max = threads > 0 ? threads + 2 : 8;
-        if (!c->core_cfg.coord_dsn) {
+        why = weblab_coord_check_target(c->core_cfg.coord_engine,
+                                        c->core_cfg.coord_dsn, ptemp);
+        if (why) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
-                         "weblab: WeblabDatabase is set but"
-                         " WeblabCoordinationDatabase is not");
+                         "weblab: WeblabCoordinationEngine %s: %s",
+                         c->core_cfg.coord_engine, why);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
-        if (!mutex) {
+        /* only SQLite needs it: MySQL serializes writers with GET_LOCK */
+        if (!mutex && (weblab_sql_dsn_needs_lock(c->core_cfg.data_dsn)
+                       || weblab_sql_dsn_needs_lock(c->core_cfg.coord_dsn))) {
             rv = ap_global_mutex_create(&mutex, NULL, WEBLAB_MUTEX_TYPE, NULL,
                                         base, pconf, 0);
             if (rv != APR_SUCCESS) {
@@ -130,23 +135,29 @@ static void weblab_child_init(apr_pool_t *pchild, server_rec *base)
         weblab_sql_lock_t lock = {lock_mutex, unlock_mutex, NULL};
         apr_status_t rv;
 
-        if (!c->database_set || !c->mutex) {
+        if (!c->database_set) {
             continue;
         }
-        rv = apr_global_mutex_child_init(&c->mutex,
-                                         apr_global_mutex_lockfile(c->mutex),
-                                         pchild);
-        if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
-                         "weblab: could not attach the writer mutex");
-            continue;
+        if (c->mutex) {
+            rv = apr_global_mutex_child_init(&c->mutex,
+                                        apr_global_mutex_lockfile(c->mutex),
+                                        pchild);
+            if (rv != APR_SUCCESS) {
+                ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                             "weblab: could not attach the writer mutex");
+                continue;
+            }
         }
         lock.baton = c->mutex;
-        rv = weblab_core_create(&c->core, &c->core_cfg, &lock, pchild);
+        rv = weblab_core_create(&c->core, &c->core_cfg,
+                                c->mutex ? &lock : NULL, pchild);
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
                          "weblab: could not open the databases (%s, %s)",
-                         c->core_cfg.data_dsn, c->core_cfg.coord_dsn);
+                         weblab_sql_dsn_redact(c->core_cfg.data_dsn, pchild),
+                         weblab_coord_target_redacted(
+                             c->core_cfg.coord_engine, c->core_cfg.coord_dsn,
+                             pchild));
             c->core = NULL;
             continue;
         }

@@ -65,10 +65,10 @@ static weblab_server_conf_t *conf_of(cmd_parms *cmd)
 static const char *set_database(cmd_parms *cmd, void *d, const char *arg)
 {
     weblab_server_conf_t *c = conf_of(cmd);
+    const char *why = weblab_sql_dsn_problem(arg, cmd->temp_pool);
 
-    if (strncmp(arg, "sqlite:", 7) != 0) {
-        return "WeblabDatabase: only sqlite:/path/to/file.db is supported"
-               " in this version";
+    if (why) {
+        return apr_pstrcat(cmd->pool, "WeblabDatabase: ", why, NULL);
     }
     c->core_cfg.data_dsn = arg;
     c->database_set = 1;
@@ -77,19 +77,33 @@ static const char *set_database(cmd_parms *cmd, void *d, const char *arg)
 
 static const char *set_coord_engine(cmd_parms *cmd, void *d, const char *arg)
 {
-    if (strcmp(arg, "sql") != 0) {
-        return "WeblabCoordinationEngine: only 'sql' is supported in this"
-               " version";
+    if (strcmp(arg, "sql") != 0 && strcmp(arg, "redis") != 0) {
+        return "WeblabCoordinationEngine: sql or redis";
     }
     conf_of(cmd)->core_cfg.coord_engine = arg;
     return NULL;
 }
 
+/* The Redis target is kept in coord_dsn, the coordination backend's one
+ * target: the engine says how to read it. */
+static const char *set_coord_redis(cmd_parms *cmd, void *d, const char *arg)
+{
+    const char *why = weblab_coord_check_target("redis", arg, cmd->temp_pool);
+
+    if (why) {
+        return apr_pstrcat(cmd->pool, "WeblabCoordinationRedis: ", why, NULL);
+    }
+    conf_of(cmd)->core_cfg.coord_dsn = arg;
+    return NULL;
+}
+
 static const char *set_coord_db(cmd_parms *cmd, void *d, const char *arg)
 {
-    if (strncmp(arg, "sqlite:", 7) != 0) {
-        return "WeblabCoordinationDatabase: only sqlite:/path/to/file.db is"
-               " supported in this version";
+    const char *why = weblab_sql_dsn_problem(arg, cmd->temp_pool);
+
+    if (why) {
+        return apr_pstrcat(cmd->pool, "WeblabCoordinationDatabase: ", why,
+                           NULL);
     }
     conf_of(cmd)->core_cfg.coord_dsn = arg;
     return NULL;
@@ -174,9 +188,13 @@ static const char *set_upkeep(cmd_parms *cmd, void *d, const char *arg)
 
 const command_rec weblab_cmds[] = {
     AP_INIT_TAKE1("WeblabDatabase", set_database, NULL, RSRC_CONF,
-                  "data database DSN, e.g. sqlite:/srv/weblab/db/WebLab.db"),
+                  "data database DSN: sqlite:/srv/weblab/db/WebLab.db or"
+                  " mysql://user:password@host:port/dbname"),
     AP_INIT_TAKE1("WeblabCoordinationEngine", set_coord_engine, NULL,
-                  RSRC_CONF, "scheduler backend: sql"),
+                  RSRC_CONF, "scheduler backend: sql or redis"),
+    AP_INIT_TAKE1("WeblabCoordinationRedis", set_coord_redis, NULL,
+                  RSRC_CONF, "Redis target (redis engine):"
+                  " redis://[:password@]host:port/db or unix:/path?db=N"),
     AP_INIT_TAKE1("WeblabCoordinationDatabase", set_coord_db, NULL,
                   RSRC_CONF, "coordination database DSN (sql engine)"),
     AP_INIT_TAKE1("WeblabRoute", set_route, NULL, RSRC_CONF,

@@ -211,9 +211,16 @@ static int weblab_json_handler(request_rec *r)
     if (out.error && out.error->rv != APR_SUCCESS
         && out.error->code != WEBLAB_ERR_INVALID_CREDENTIALS
         && out.error->rv != APR_EINVAL) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, out.error->rv, r,
-                      "weblab: %s failed: %s", out.method ? out.method : "?",
-                      out.error->message);
+        apr_uint32_t more;
+
+        /* a backend that is down fails every request: not one line each */
+        if (weblab_core_log_due(c->core, &more)) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, out.error->rv, r,
+                          "weblab: %s failed: %s (%u similar failures not"
+                          " logged in the last %d s)",
+                          out.method ? out.method : "?", out.error->message,
+                          more, WEBLAB_LOG_EVERY);
+        }
     }
     set_cookies(r, c, &out);
     apr_table_setn(r->headers_out, "Cache-Control", "no-cache");

@@ -24,8 +24,14 @@ static apr_status_t upkeep(int state, void *data, apr_pool_t *pool)
     apr_pool_create(&p, pool);
     rv = weblab_lifecycle_upkeep(c->core, p);
     if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, c->server,
-                     "weblab: upkeep pass failed; will retry");
+        apr_uint32_t more;
+
+        if (weblab_core_log_due(c->core, &more)) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, rv, c->server,
+                         "weblab: upkeep pass failed; will retry (%u similar"
+                         " failures not logged in the last %d s)", more,
+                         WEBLAB_LOG_EVERY);
+        }
     }
     apr_pool_destroy(p);
     return APR_SUCCESS;         /* keep being called */

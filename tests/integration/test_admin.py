@@ -53,6 +53,11 @@ def crypt_verify(password, stored):
 
 # ---------------------------------------------------------------- validation
 
+NO_MYSQL = ("ERROR: the MySQL database %s on 127.0.0.1 cannot be opened as "
+            "weblab; give --mysql-admin-username and --mysql-admin-password "
+            "to create it")
+
+
 @pytest.mark.parametrize("args,message", [
     (["--cores", "4"], SQLITE_MULTI % "coordination, general database"),
     (["--cores", "2", "--coordination-db-engine", "mysql"],
@@ -65,15 +70,18 @@ def crypt_verify(password, stored):
     (["--start-port", "0"], "ERROR: starting port number must be at least 1"),
     (["--start-port", "65535"],
      "ERROR: starting port number must be at least 1"),
-    (["--db-engine", "mysql"],
-     "ERROR: --db-engine mysql is not supported yet (use sqlite)"),
-    (["--cores", "4", "--coordination-db-engine=mysql", "--db-engine=mysql"],
-     "ERROR: --db-engine mysql is not supported yet (use sqlite)"),
-    (["--coordination-engine", "redis"],
-     "ERROR: --coordination-engine redis is not supported yet (use sql)"),
-    (["--coordination-db-engine", "mysql"],
-     "ERROR: --coordination-db-engine mysql is not supported yet "
-     "(use sqlite)"),
+    # MySQL (nothing listens on port 1): the original's -5, nothing made
+    (["--db-engine", "mysql", "--db-host", "127.0.0.1", "--db-port", "1",
+      "--not-interactive"], NO_MYSQL % "WebLab"),
+    (["--cores", "4", "--coordination-db-engine=mysql", "--db-engine=mysql",
+      "--db-host", "127.0.0.1", "--db-port", "1", "--coordination-db-host",
+      "127.0.0.1", "--coordination-db-port", "1", "--not-interactive"],
+     NO_MYSQL % "WebLab"),
+    (["--coordination-engine", "memcached"],
+     "ERROR: unknown --coordination-engine 'memcached' (redis or sql)"),
+    (["--coordination-db-engine", "mysql", "--coordination-db-host",
+      "127.0.0.1", "--coordination-db-port", "1", "--not-interactive"],
+     NO_MYSQL % "WebLabCoordination"),
     (["--db-engine", "oracle"],
      "ERROR: unknown --db-engine 'oracle' (mysql or sqlite)"),
     (["--cores", "many"], "ERROR: --cores expects an integer, not 'many'"),

@@ -24,6 +24,7 @@
 #include "weblab_core.h"
 #include "weblab_schema.h"
 #include "weblab_sql.h"
+#include "test_mysql_env.h"
 
 #define DUMMY "dummy"
 #define DUMMY_CAT "Dummy experiments"
@@ -31,7 +32,8 @@
 
 static apr_pool_t *pool;
 static char dir[64];
-static char dsn[128];
+static char dsn[512];
+static const char *mysql_db;        /* set when running on MariaDB */
 static weblab_coord_t *coord;
 static weblab_sql_t *peek;          /* direct connection for checks */
 static double T0;
@@ -39,9 +41,18 @@ static double T0;
 static void setup(void)
 {
     apr_pool_create(&pool, NULL);
-    strcpy(dir, "/tmp/weblab-coord-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(dsn, sizeof(dsn), "sqlite:%s/coord.db", dir);
+    if (test_mysql_server()) {
+        const char *d;
+
+        ck_assert_int_eq(test_mysql_create(&d, &mysql_db, "coord", pool),
+                         APR_SUCCESS);
+        snprintf(dsn, sizeof(dsn), "%s", d);
+    }
+    else {
+        strcpy(dir, "/tmp/weblab-coord-XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        snprintf(dsn, sizeof(dsn), "sqlite:%s/coord.db", dir);
+    }
     ck_assert_int_eq(weblab_sql_open(&peek, dsn, pool), APR_SUCCESS);
     ck_assert_int_eq(weblab_schema_create_coordination(peek), APR_SUCCESS);
     ck_assert_int_eq(weblab_coord_open(&coord, "sql", dsn, 4, NULL, pool),
@@ -56,6 +67,11 @@ static void teardown(void)
     int i;
 
     apr_pool_destroy(pool);         /* closes peek and the coord's pool */
+    if (mysql_db) {
+        test_mysql_drop(mysql_db);
+        mysql_db = NULL;
+        return;
+    }
     for (i = 0; suffixes[i]; i++) {
         char path[160];
 
@@ -207,7 +223,7 @@ static int held_slots(void)
 {
     ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM (SELECT slot_id FROM"
                              " Reservation WHERE slot_id IS NOT NULL"
-                             " GROUP BY slot_id HAVING COUNT(*) > 1)",
+                             " GROUP BY slot_id HAVING COUNT(*) > 1) AS dup",
                              NULL, NULL), 0);
     return (int)sql_int("SELECT COUNT(*) FROM Reservation"
                         " WHERE slot_id IS NOT NULL", NULL, NULL);
@@ -971,7 +987,7 @@ END_TEST
 
 #define META_ID    "r'1\"; DROP TABLE Reservation;--"
 #define META_SID   "s'1\"); DELETE FROM WebSession;--"
-#define META_LOGIN "o'brien\"; DELETE FROM WebSession;--\\%_"
+#define META_LOGIN "o'b\";DELETE FROM WebSession;\\%_"  /* <= 32 */
 #define META_EXP   "ex'p\"; --"
 #define META_CAT   "c'at%_\\"
 #define META_INST  "i'n\"st"

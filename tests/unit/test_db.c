@@ -11,12 +11,15 @@
 #include "weblab_db.h"
 #include "weblab_schema.h"
 #include "weblab_password.h"
+#include "test_mysql_env.h"
 
 static apr_pool_t *pool;
 static weblab_sql_t *db;
+static const char *mysql_db;        /* set when running on MariaDB */
 
-/* Values with SQL metacharacters, stored through bound parameters. */
-#define META_LOGIN    "o'brien\"; DROP TABLE \"User\";--\\%_"
+/* Values with SQL metacharacters, stored through bound parameters (the
+ * login fits "User".login VARCHAR(32), which MariaDB enforces). */
+#define META_LOGIN    "o'brien\";DROP TABLE \"User\";--\\%_"
 #define META_NAME     "Robert'); DROP TABLE Students;--"
 #define META_CAT      "Zeta'\"; --%"
 #define META_EXP      "ex'p\"; DELETE FROM Experiment;--"
@@ -151,9 +154,14 @@ static void exec_p(const char *sql, const char *types, ...);
 
 static void setup(void)
 {
+    const char *dsn = "sqlite::memory:";
+
     apr_pool_create(&pool, NULL);
-    ck_assert_int_eq(weblab_sql_open(&db, "sqlite::memory:", pool),
-                     APR_SUCCESS);
+    if (test_mysql_server()) {
+        ck_assert_int_eq(test_mysql_create(&dsn, &mysql_db, "db", pool),
+                         APR_SUCCESS);
+    }
+    ck_assert_int_eq(weblab_sql_open(&db, dsn, pool), APR_SUCCESS);
     ck_assert_int_eq(weblab_schema_create_data(db), APR_SUCCESS);
     ck_assert_msg(weblab_sql_exec_script(db, FIXTURE) == APR_SUCCESS,
                   "fixture: %s", weblab_sql_error(db));
@@ -196,6 +204,10 @@ static void teardown(void)
     apr_pool_destroy(pool);
     db = NULL;
     pool = NULL;
+    if (mysql_db) {
+        test_mysql_drop(mysql_db);
+        mysql_db = NULL;
+    }
 }
 
 /* Only for the one statement with eight text parameters above. */

@@ -4,6 +4,7 @@
  *   deployment.c  DIR/weblab.conf, program locations, ports
  *   httpd_conf.c  the httpd configurations from the conf/ templates
  *   create.c      create
+ *   create_mysql.c  create's MySQL/MariaDB databases
  *   run.c         start, stop, status, restart
  *   users.c       user, group, grant, revoke, permissions
  *   labs.c        experiment, instance, uses
@@ -23,6 +24,7 @@
 #define ADMIN_EXIT_ERROR 1
 #define ADMIN_EXIT_USAGE 2
 #define ADMIN_EXIT_DOWN 3       /* status: something is not running */
+#define ADMIN_EXIT_NO_DB 251    /* create: -5, MySQL database missing */
 
 /* ---- command table (main.c) ---- */
 
@@ -173,6 +175,21 @@ int admin_httpd_generate(const admin_deploy_t *dep, const char *templates,
 
 /* The URL students use: http[s]://host[:front port]<base>/weblab/. */
 const char *admin_server_url(const admin_deploy_t *dep, apr_pool_t *p);
+
+/* ---- MySQL databases for create (create_mysql.c) ---- */
+
+/* The mysql:// DSN of the create options --WHAT-host/-port/-user/-passwd
+ * and the database name; prints the error and returns non-zero. */
+int admin_mysql_dsn(const char **dsn, const char *what, const char *host,
+                    const char *port_s, const char *user, const char *passwd,
+                    const char *name, apr_pool_t *p);
+/* Make the database of dsn ready for create: exists (created with its user
+ * given administrator credentials, or asked for when interactive) and is
+ * empty (force: its tables dropped). ADMIN_EXIT_NO_DB when it cannot be
+ * opened and no credentials were given. */
+int admin_mysql_prepare(const char *dsn, const char *admin_user,
+                        const char *admin_passwd, int force, int interactive,
+                        apr_pool_t *p);
 
 /* ---- processes (run.c) ---- */
 

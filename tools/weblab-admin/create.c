@@ -32,15 +32,16 @@ enum {
     OPT_COORD_DB_HOST, OPT_COORD_DB_PORT, OPT_COORD_REDIS_DB,
     OPT_COORD_REDIS_PASSWD, OPT_COORD_REDIS_HOST, OPT_COORD_REDIS_PORT,
     OPT_NOT_INTERACTIVE, OPT_ADD_TEST_DATA, OPT_MODULE_PATH,
-    OPT_EXPSRV_PATH, OPT_HTDOCS_PATH, OPT_HTTPD_BIN, OPT_RUN_AS
+    OPT_EXPSRV_PATH, OPT_HTDOCS_PATH, OPT_HTTPD_BIN, OPT_RUN_AS,
+    OPT_MYSQL_ADMIN_USER, OPT_MYSQL_ADMIN_PASSWD
 };
 
 const apr_getopt_option_t admin_create_options[] = {
     { "force", 'f', 0, "overwrite an existing directory" },
     { "quiet", 'q', 0, "print nothing but errors" },
     { "verbose", 'v', 0, "accepted for compatibility" },
-    { "not-interactive", OPT_NOT_INTERACTIVE, 0, "never prompt (weblab-admin "
-      "never does)" },
+    { "not-interactive", OPT_NOT_INTERACTIVE, 0, "never prompt (only a "
+      "missing MySQL database prompts, for administrator credentials)" },
     { "cores", OPT_CORES, 1, "=N number of core httpd instances (1)" },
     { "start-port", OPT_START_PORT, 1, "=P first port: cores, then "
       "experiment servers (10000)" },
@@ -73,25 +74,32 @@ const apr_getopt_option_t admin_create_options[] = {
       "(Dummy experiments)" },
     { "dummy-copies", OPT_DUMMY_COPIES, 1, "=N dummy lab instances, one "
       "experiment server each (1)" },
-    { "db-engine", OPT_DB_ENGINE, 1, "=ENGINE data database: sqlite "
-      "(mysql: not supported yet)" },
+    { "db-engine", OPT_DB_ENGINE, 1, "=ENGINE data database: sqlite or "
+      "mysql (sqlite)" },
     { "db-name", OPT_DB_NAME, 1, "=NAME data database name; with sqlite "
       "the file db/NAME.db (WebLab)" },
-    { "db-host", OPT_DB_HOST, 1, "=HOST data database host (mysql)" },
-    { "db-port", OPT_DB_PORT, 1, "=PORT data database port (mysql)" },
-    { "db-user", OPT_DB_USER, 1, "=USER data database user (mysql)" },
+    { "db-host", OPT_DB_HOST, 1, "=HOST data database host (mysql; "
+      "localhost)" },
+    { "db-port", OPT_DB_PORT, 1, "=PORT data database port (mysql; 3306)" },
+    { "db-user", OPT_DB_USER, 1, "=USER data database user (mysql; weblab)" },
     { "db-passwd", OPT_DB_PASSWD, 1, "=PASSWORD data database password "
-      "(mysql)" },
+      "(mysql; weblab)" },
     { "coordination-engine", OPT_COORD_ENGINE, 1, "=ENGINE scheduler: sql "
-      "(redis: not supported yet)" },
+      "" },
     { "coordination-db-engine", OPT_COORD_DB_ENGINE, 1, "=ENGINE coordination "
-      "database: sqlite (mysql: not supported yet)" },
+      "database: sqlite or mysql (sqlite)" },
     { "coordination-db-name", OPT_COORD_DB_NAME, 1, "=NAME coordination "
       "database name (WebLabCoordination)" },
-    { "coordination-db-user", OPT_COORD_DB_USER, 1, "=USER (mysql)" },
-    { "coordination-db-passwd", OPT_COORD_DB_PASSWD, 1, "=PASSWORD (mysql)" },
-    { "coordination-db-host", OPT_COORD_DB_HOST, 1, "=HOST (mysql)" },
-    { "coordination-db-port", OPT_COORD_DB_PORT, 1, "=PORT (mysql)" },
+    { "coordination-db-user", OPT_COORD_DB_USER, 1, "=USER (mysql; weblab)" },
+    { "coordination-db-passwd", OPT_COORD_DB_PASSWD, 1, "=PASSWORD (mysql; "
+      "weblab)" },
+    { "coordination-db-host", OPT_COORD_DB_HOST, 1, "=HOST (mysql; "
+      "localhost)" },
+    { "coordination-db-port", OPT_COORD_DB_PORT, 1, "=PORT (mysql; 3306)" },
+    { "mysql-admin-username", OPT_MYSQL_ADMIN_USER, 1, "=USER a MySQL "
+      "administrator: creates missing databases and their users" },
+    { "mysql-admin-password", OPT_MYSQL_ADMIN_PASSWD, 1, "=PASSWORD its "
+      "password" },
     { "coordination-redis-db", OPT_COORD_REDIS_DB, 1, "=N (redis)" },
     { "coordination-redis-passwd", OPT_COORD_REDIS_PASSWD, 1, "=PASSWORD "
       "(redis)" },
@@ -119,6 +127,11 @@ typedef struct {
     const char *admin_user, *admin_name, *admin_password, *admin_mail;
     const char *dummy_name, *dummy_category;
     const char *db_name, *coord_db_name;
+    const char *db_dsn, *coord_dsn;     /* sqlite:... or mysql://...;
+                                         * coord_dsn: redis://... for redis */
+    const char *coord_engine;           /* "sql" or "redis" */
+    const char *mysql_admin_user, *mysql_admin_passwd;
+    int interactive;
     const char *module, *expsrv, *htdocs, *httpd_bin, *run_as;
     admin_paths_t paths;
 } create_t;
@@ -169,13 +182,14 @@ static int check_engines(const admin_args_t *a, int cores)
     if (cores <= 0) {
         return admin_error("There must be at least one core server.");
     }
-    if ((rc = engine_check("--db-engine", db, "sqlite", "mysql"))
-        != ADMIN_EXIT_OK
-        || (rc = engine_check("--coordination-engine", coord, "sql",
-                              "redis")) != ADMIN_EXIT_OK) {
+    if ((strcmp(db, "mysql")
+         && (rc = engine_check("--db-engine", db, "sqlite", "mysql")))
+        || (strcmp(coord, "redis")
+            && (rc = engine_check("--coordination-engine", coord, "sql",
+                                  "redis")) != ADMIN_EXIT_OK)) {
         return rc;
     }
-    if (!strcmp(coord, "sql")) {
+    if (!strcmp(coord, "sql") && strcmp(coord_db, "mysql")) {
         return engine_check("--coordination-db-engine", coord_db, "sqlite",
                             "mysql");
     }
@@ -338,6 +352,53 @@ static int check_dir(create_t *cr, apr_pool_t *p)
     return ADMIN_EXIT_OK;
 }
 
+/* The two DSNs: SQLite files in DIR/db, or MySQL databases from the
+ * --db-* and --coordination-db-* options (the original's defaults). */
+static int database_dsns(create_t *cr, const admin_args_t *a, apr_pool_t *p)
+{
+    int rc;
+
+    cr->mysql_admin_user = admin_opt(a, OPT_MYSQL_ADMIN_USER);
+    cr->mysql_admin_passwd = opt_or(a, OPT_MYSQL_ADMIN_PASSWD, "");
+    cr->interactive = !admin_flag(a, OPT_NOT_INTERACTIVE);
+    if (strcmp(opt_or(a, OPT_DB_ENGINE, "sqlite"), "mysql")) {
+        cr->db_dsn = apr_psprintf(p, "sqlite:%s/db/%s.db", cr->dir,
+                                  cr->db_name);
+    }
+    else if ((rc = admin_mysql_dsn(&cr->db_dsn, "db",
+                                   opt_or(a, OPT_DB_HOST, "localhost"),
+                                   admin_opt(a, OPT_DB_PORT),
+                                   opt_or(a, OPT_DB_USER, "weblab"),
+                                   opt_or(a, OPT_DB_PASSWD, "weblab"),
+                                   cr->db_name, p)) != ADMIN_EXIT_OK) {
+        return rc;
+    }
+    if (!strcmp(opt_or(a, OPT_COORD_ENGINE, "sql"), "redis")) {
+        /* the --coordination-redis-* options, as the original's */
+        const char *pw = admin_opt(a, OPT_COORD_REDIS_PASSWD);
+
+        cr->coord_engine = "redis";
+        cr->coord_dsn = apr_psprintf(p, "redis://%s%s%s%s:%s/%s",
+            pw ? ":" : "", pw ? weblab_pct_encode(pw, p) : "", pw ? "@" : "",
+            opt_or(a, OPT_COORD_REDIS_HOST, "localhost"),
+            opt_or(a, OPT_COORD_REDIS_PORT, "6379"),
+            opt_or(a, OPT_COORD_REDIS_DB, "0"));
+        return ADMIN_EXIT_OK;
+    }
+    cr->coord_engine = "sql";
+    if (strcmp(opt_or(a, OPT_COORD_DB_ENGINE, "sqlite"), "mysql")) {
+        cr->coord_dsn = apr_psprintf(p, "sqlite:%s/db/%s.db", cr->dir,
+                                     cr->coord_db_name);
+        return ADMIN_EXIT_OK;
+    }
+    return admin_mysql_dsn(&cr->coord_dsn, "coordination-db",
+                           opt_or(a, OPT_COORD_DB_HOST, "localhost"),
+                           admin_opt(a, OPT_COORD_DB_PORT),
+                           opt_or(a, OPT_COORD_DB_USER, "weblab"),
+                           opt_or(a, OPT_COORD_DB_PASSWD, "weblab"),
+                           cr->coord_db_name, p);
+}
+
 static int parse_options(create_t *cr, const admin_args_t *a, apr_pool_t *p)
 {
     int rc, needed, redis_port, db_port;
@@ -458,6 +519,9 @@ static int parse_options(create_t *cr, const admin_args_t *a, apr_pool_t *p)
         || (!strcmp(cr->db_name, cr->coord_db_name)
             && (rc = admin_error("--db-name and --coordination-db-name must "
                                  "differ")))) {
+        return rc;
+    }
+    if ((rc = database_dsns(cr, a, p)) != ADMIN_EXIT_OK) {
         return rc;
     }
     admin_paths_find(&cr->paths, p);
@@ -716,7 +780,8 @@ static int make_databases(const create_t *cr, const admin_deploy_t *dep,
     int rc;
 
     if (weblab_sql_open(&c, dep->database, p) != APR_SUCCESS) {
-        return admin_error("cannot create the database %s", dep->database);
+        return admin_error("cannot create the database %s",
+                           weblab_sql_dsn_redact(dep->database, p));
     }
     weblab_db_admin_make(&adm, c, p);
     weblab_db_admin_begin(adm);
@@ -729,18 +794,49 @@ static int make_databases(const create_t *cr, const admin_deploy_t *dep,
     if (rc != ADMIN_EXIT_OK) {
         return rc;
     }
+    if (!strcmp(dep->coordination_engine, "redis")) {
+        /* Redis keys are made by the cores (instance sync) */
+        if (weblab_sql_dsn_needs_lock(dep->database)) {
+            chmod(dep->database + 7, 0640);
+        }
+        return ADMIN_EXIT_OK;
+    }
     if (weblab_sql_open(&c, dep->coordination_database, p) != APR_SUCCESS) {
         return admin_error("cannot create the database %s",
-                           dep->coordination_database);
+                           weblab_sql_dsn_redact(dep->coordination_database,
+                                                 p));
     }
     if (weblab_schema_create_coordination(c) != APR_SUCCESS) {
         rc = admin_error("creating the coordination database: %s",
                          weblab_sql_error(c));
     }
     weblab_sql_close(c);
-    chmod(dep->database + 7, 0640);
-    chmod(dep->coordination_database + 7, 0640);
+    if (weblab_sql_dsn_needs_lock(dep->database)) {        /* sqlite: */
+        chmod(dep->database + 7, 0640);
+    }
+    if (weblab_sql_dsn_needs_lock(dep->coordination_database)) {
+        chmod(dep->coordination_database + 7, 0640);
+    }
     return rc;
+}
+
+/* MySQL databases are made ready (created, emptied) before DIR exists, so
+ * that a missing one leaves nothing behind. */
+static int prepare_mysql(const create_t *cr, const admin_deploy_t *dep,
+                         apr_pool_t *p)
+{
+    const char *dsns[] = { dep->database, dep->coordination_database };
+    int i, rc;
+
+    for (i = 0; i < 2; i++) {
+        if (dsns[i] && !strncmp(dsns[i], "mysql:", 6)
+            && (rc = admin_mysql_prepare(dsns[i], cr->mysql_admin_user,
+                                         cr->mysql_admin_passwd, cr->force,
+                                         cr->interactive, p))) {
+            return rc;
+        }
+    }
+    return ADMIN_EXIT_OK;
 }
 
 static admin_deploy_t *describe(const create_t *cr, apr_pool_t *p)
@@ -753,11 +849,9 @@ static admin_deploy_t *describe(const create_t *cr, apr_pool_t *p)
     dep->httpd_moduledir = cr->paths.httpd_moduledir;
     dep->module_path = cr->module;
     dep->htdocs = cr->htdocs;
-    dep->database = apr_psprintf(p, "sqlite:%s/db/%s.db", cr->dir,
-                                 cr->db_name);
-    dep->coordination_engine = "sql";
-    dep->coordination_database = apr_psprintf(p, "sqlite:%s/db/%s.db",
-                                              cr->dir, cr->coord_db_name);
+    dep->database = cr->db_dsn;
+    dep->coordination_engine = cr->coord_engine;
+    dep->coordination_database = cr->coord_dsn;
     dep->server_host = cr->server_host;
     dep->base_url = cr->base_url;
     dep->https = cr->https;
@@ -848,7 +942,8 @@ int admin_cmd_create(const admin_cmd_t *cmd, admin_args_t *args,
     if (dep->labs->nelts) {
         note_missing(&cr, "the experiment server", cr.expsrv, X_OK);
     }
-    if ((rc = make_dir(&cr, &made)) != ADMIN_EXIT_OK) {
+    if ((rc = prepare_mysql(&cr, dep, p)) != ADMIN_EXIT_OK
+        || (rc = make_dir(&cr, &made)) != ADMIN_EXIT_OK) {
         return rc;
     }
     if (cr.force) {

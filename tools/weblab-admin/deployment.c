@@ -357,6 +357,7 @@ int admin_deploy_write(const admin_deploy_t *dep, apr_pool_t *p)
     if (!f) {
         return admin_error("cannot write %s: %s", tmp, strerror(errno));
     }
+    fchmod(fileno(f), 0640);            /* a mysql DSN holds a password */
     fprintf(f,
             "# mod_weblab deployment, written by weblab-admin create.\n"
             "# Read by weblab-admin start/stop/status/restart and\n"
@@ -447,7 +448,7 @@ int admin_db_open(weblab_db_admin_t **adm, admin_deploy_t **depp,
     rv = weblab_sql_open(&c, dep->database, p);
     if (rv != APR_SUCCESS) {
         return admin_error("the database %s cannot be opened%s",
-                           dep->database,
+                           weblab_sql_dsn_redact(dep->database, p),
                            rv == APR_ENOTIMPL ? " (engine not supported yet)"
                                               : "");
     }

@@ -136,6 +136,10 @@ static int write_file(const char *path, const char *text, int backup,
         printf("kept the previous %s as %s\n", path, bak);
     }
     f = fopen(tmp, "w");
+    /* a core's configuration may hold a database password (mysql DSN) */
+    if (f && strstr(text, "WeblabDatabase")) {
+        fchmod(fileno(f), 0640);
+    }
     if (!f || fputs(text, f) == EOF || fclose(f) || rename(tmp, path)) {
         return admin_error("cannot write %s: %s", path, strerror(errno));
     }
@@ -249,8 +253,11 @@ int admin_httpd_generate(const admin_deploy_t *dep, const char *templates,
     set_int(&v, "MAX_REQUEST_WORKERS", servers * THREADS_PER_CHILD);
     set(&v, "DATABASE", dep->database);
     set(&v, "COORDINATION_ENGINE", dep->coordination_engine);
-    set(&v, "COORDINATION_DATABASE",
-        dep->coordination_database ? dep->coordination_database : "");
+    /* one target, read by the directive of its engine */
+    set(&v, "COORDINATION_TARGET", apr_psprintf(p, "%s \"%s\"",
+        strcmp(dep->coordination_engine, "redis")
+            ? "WeblabCoordinationDatabase" : "WeblabCoordinationRedis",
+        dep->coordination_database ? dep->coordination_database : ""));
     set(&v, "SERVER_URL", admin_server_url(dep, p));
     set_int(&v, "POLL_TIME", dep->poll_time);
     set(&v, "SERVER_ADMIN_DIRECTIVE",
