@@ -39,6 +39,35 @@ static const method_t methods[] = {
     {"send_async_file", weblab_m_send_async_file, NEEDS_RESERVATION},
     {"check_async_command_status", weblab_m_check_async_command_status,
      NEEDS_RESERVATION},
+    /* the web administration (weblab_api_admin.c, docs/admin-api.md) */
+    {"admin_whoami", weblab_m_admin_whoami, NEEDS_SESSION},
+    {"admin_list_users", weblab_m_admin_list_users, NEEDS_SESSION},
+    {"admin_add_user", weblab_m_admin_add_user, NEEDS_SESSION},
+    {"admin_add_users_csv", weblab_m_admin_add_users_csv, NEEDS_SESSION},
+    {"admin_edit_user", weblab_m_admin_edit_user, NEEDS_SESSION},
+    {"admin_set_password", weblab_m_admin_set_password, NEEDS_SESSION},
+    {"admin_set_disabled", weblab_m_admin_set_disabled, NEEDS_SESSION},
+    {"admin_remove_user", weblab_m_admin_remove_user, NEEDS_SESSION},
+    {"admin_list_groups", weblab_m_admin_list_groups, NEEDS_SESSION},
+    {"admin_add_group", weblab_m_admin_add_group, NEEDS_SESSION},
+    {"admin_remove_group", weblab_m_admin_remove_group, NEEDS_SESSION},
+    {"admin_add_group_member", weblab_m_admin_add_group_member, NEEDS_SESSION},
+    {"admin_remove_group_member", weblab_m_admin_remove_group_member, NEEDS_SESSION},
+    {"admin_list_permissions", weblab_m_admin_list_permissions, NEEDS_SESSION},
+    {"admin_grant", weblab_m_admin_grant, NEEDS_SESSION},
+    {"admin_revoke", weblab_m_admin_revoke, NEEDS_SESSION},
+    {"admin_grant_instructor", weblab_m_admin_grant_instructor, NEEDS_SESSION},
+    {"admin_revoke_instructor", weblab_m_admin_revoke_instructor, NEEDS_SESSION},
+    {"admin_list_experiments", weblab_m_admin_list_experiments, NEEDS_SESSION},
+    {"admin_add_experiment", weblab_m_admin_add_experiment, NEEDS_SESSION},
+    {"admin_remove_experiment", weblab_m_admin_remove_experiment, NEEDS_SESSION},
+    {"admin_list_instances", weblab_m_admin_list_instances, NEEDS_SESSION},
+    {"admin_add_instance", weblab_m_admin_add_instance, NEEDS_SESSION},
+    {"admin_remove_instance", weblab_m_admin_remove_instance, NEEDS_SESSION},
+    {"admin_list_uses", weblab_m_admin_list_uses, NEEDS_SESSION},
+    {"admin_get_use", weblab_m_admin_get_use, NEEDS_SESSION},
+    {"admin_export_uses", weblab_m_admin_export_uses, NEEDS_SESSION},
+    {"admin_live_status", weblab_m_admin_live_status, NEEDS_SESSION},
     {NULL, NULL, NEEDS_NONE}
 };
 
@@ -49,7 +78,17 @@ static const char *const method_names[] = {
     "get_reservation_status", "poll", "send_command", "send_file",
     "finished_experiment", "get_reservation_info",
     "check_reservation_session", "send_async_command", "send_async_file",
-    "check_async_command_status", NULL
+    "check_async_command_status",
+    "admin_whoami", "admin_list_users", "admin_add_user",
+    "admin_add_users_csv", "admin_edit_user", "admin_set_password",
+    "admin_set_disabled", "admin_remove_user", "admin_list_groups",
+    "admin_add_group", "admin_remove_group", "admin_add_group_member",
+    "admin_remove_group_member", "admin_list_permissions", "admin_grant",
+    "admin_revoke", "admin_grant_instructor", "admin_revoke_instructor",
+    "admin_list_experiments", "admin_add_experiment",
+    "admin_remove_experiment", "admin_list_instances", "admin_add_instance",
+    "admin_remove_instance", "admin_list_uses", "admin_get_use",
+    "admin_export_uses", "admin_live_status", NULL
 };
 
 const char *const *weblab_api_method_names(void)
@@ -173,8 +212,9 @@ static const char *render_error(const weblab_error_t *err, int debug,
     const char *code = weblab_error_code_str(err->code);
     const char *msg = err->message;
 
-    /* Without debug mode only the client errors keep their code (spec 1.3). */
-    if (!debug && strncmp(code, "Client.", 7) != 0) {
+    /* Without debug mode only the client errors keep their code (spec 1.3),
+     * and the messages marked as safe to show (administration input). */
+    if (!debug && strncmp(code, "Client.", 7) != 0 && !err->always_shown) {
         code = "Server.WebLab";
         msg = apr_psprintf(p, "Unexpected error ocurred in WebLab-Deusto."
                               " Please contact the administrator at %s",

@@ -60,6 +60,64 @@ weblab_error_t *weblab_api_load_reservation(weblab_reservation_t **r,
 const char *weblab_api_command_param(weblab_call_t *call,
                                      weblab_error_t **err);
 
+/* The web administration's methods (weblab_api_admin.c). */
+weblab_error_t *weblab_m_admin_whoami(json_t **result,
+        weblab_call_t *call);
+weblab_error_t *weblab_m_admin_list_users(json_t **result,
+        weblab_call_t *call);
+weblab_error_t *weblab_m_admin_add_user(json_t **result,
+        weblab_call_t *call);
+weblab_error_t *weblab_m_admin_add_users_csv(json_t **result,
+        weblab_call_t *call);
+weblab_error_t *weblab_m_admin_edit_user(json_t **result,
+        weblab_call_t *call);
+weblab_error_t *weblab_m_admin_set_password(json_t **result,
+        weblab_call_t *call);
+weblab_error_t *weblab_m_admin_set_disabled(json_t **result,
+        weblab_call_t *call);
+weblab_error_t *weblab_m_admin_remove_user(json_t **result,
+        weblab_call_t *call);
+weblab_error_t *weblab_m_admin_list_groups(json_t **result,
+        weblab_call_t *call);
+weblab_error_t *weblab_m_admin_add_group(json_t **result,
+        weblab_call_t *call);
+weblab_error_t *weblab_m_admin_remove_group(json_t **result,
+        weblab_call_t *call);
+weblab_error_t *weblab_m_admin_add_group_member(json_t **result,
+        weblab_call_t *call);
+weblab_error_t *weblab_m_admin_remove_group_member(json_t **result,
+        weblab_call_t *call);
+weblab_error_t *weblab_m_admin_list_permissions(json_t **result,
+        weblab_call_t *call);
+weblab_error_t *weblab_m_admin_grant(json_t **result,
+        weblab_call_t *call);
+weblab_error_t *weblab_m_admin_revoke(json_t **result,
+        weblab_call_t *call);
+weblab_error_t *weblab_m_admin_grant_instructor(json_t **result,
+        weblab_call_t *call);
+weblab_error_t *weblab_m_admin_revoke_instructor(json_t **result,
+        weblab_call_t *call);
+weblab_error_t *weblab_m_admin_list_experiments(json_t **result,
+        weblab_call_t *call);
+weblab_error_t *weblab_m_admin_add_experiment(json_t **result,
+        weblab_call_t *call);
+weblab_error_t *weblab_m_admin_remove_experiment(json_t **result,
+        weblab_call_t *call);
+weblab_error_t *weblab_m_admin_list_instances(json_t **result,
+        weblab_call_t *call);
+weblab_error_t *weblab_m_admin_add_instance(json_t **result,
+        weblab_call_t *call);
+weblab_error_t *weblab_m_admin_remove_instance(json_t **result,
+        weblab_call_t *call);
+weblab_error_t *weblab_m_admin_list_uses(json_t **result,
+        weblab_call_t *call);
+weblab_error_t *weblab_m_admin_get_use(json_t **result,
+        weblab_call_t *call);
+weblab_error_t *weblab_m_admin_export_uses(json_t **result,
+        weblab_call_t *call);
+weblab_error_t *weblab_m_admin_live_status(json_t **result,
+        weblab_call_t *call);
+
 /* Helpers (weblab_api.c). */
 
 /* Tie a jansson value to the pool: decref'd when p is destroyed. */

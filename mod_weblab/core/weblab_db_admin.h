@@ -185,6 +185,23 @@ apr_status_t weblab_db_admin_user_passwd(weblab_db_admin_t *adm,
                                          const char *password,
                                          const char *password_hash);
 
+/* Change a user's full name, email and role; NULL leaves a field as it is.
+ * An unknown user or role is APR_ENOENT. */
+apr_status_t weblab_db_admin_user_edit(weblab_db_admin_t *adm,
+                                       const char *login,
+                                       const char *full_name,
+                                       const char *email, const char *role);
+
+/* Add the users of a CSV text, one per line "login,full name,email,password"
+ * (the original's "add multiple users" rows; fields may be quoted with ",
+ * blank lines and lines starting with # are skipped, a header line starting
+ * with "login" too), each with role and in group (both may be NULL: student,
+ * no group). All or nothing: on the first bad line nothing is added and the
+ * message says which line. *added (may be NULL) gets the number added. */
+apr_status_t weblab_db_admin_users_csv(weblab_db_admin_t *adm, int *added,
+                                       const char *csv, const char *role,
+                                       const char *group);
+
 /* Non-zero in *ok when password matches one of the user's DB credentials. */
 apr_status_t weblab_db_admin_user_verify(weblab_db_admin_t *adm, int *ok,
                                          const char *login,
@@ -233,6 +250,17 @@ apr_status_t weblab_db_admin_revoke(weblab_db_admin_t *adm,
 apr_status_t weblab_db_admin_grant_admin_panel(weblab_db_admin_t *adm,
                                                const char *group);
 
+/* Make a user instructor of a group (instructor_of_group with target_group
+ * = the group's id; permanent id "<login>::instructor_of_group::<group>"):
+ * the user then sees the uses of that group and its subgroups. Granting
+ * twice is APR_EEXIST; revoking a missing one APR_ENOENT. */
+apr_status_t weblab_db_admin_grant_instructor(weblab_db_admin_t *adm,
+                                              const char *login,
+                                              const char *group);
+apr_status_t weblab_db_admin_revoke_instructor(weblab_db_admin_t *adm,
+                                               const char *login,
+                                               const char *group);
+
 /* Every permission of every scope (array of weblab_db_admin_perm_t), roles
  * first, then groups, then users, from p. */
 apr_status_t weblab_db_admin_perm_list(weblab_db_admin_t *adm,
@@ -279,6 +307,84 @@ apr_status_t weblab_db_admin_uses(weblab_db_admin_t *adm,
                                   apr_array_header_t **uses,
                                   const char *login, int limit,
                                   apr_pool_t *p);
+
+/* Which uses weblab_db_admin_uses_find returns; NULL or 0 fields do not
+ * filter. from and to are ISO dates or date-times ("2026-11-23" or
+ * "2026-11-23T10:00"); to includes the whole of a day given alone.
+ * only_groups (array of apr_int64_t group ids, NULL: no restriction) keeps
+ * the uses of members of those groups: an instructor's scope. */
+typedef struct weblab_db_admin_use_filter_t {
+    const char *login;
+    const char *group;          /* members of the group or its subgroups */
+    const char *exp_name;
+    const char *cat_name;
+    const char *from;
+    const char *to;
+    int limit;                  /* <= 0: no limit */
+    int offset;
+    const apr_array_header_t *only_groups;
+} weblab_db_admin_use_filter_t;
+
+/* A command or file of a use, in the order they were sent. */
+typedef struct weblab_db_admin_interaction_t {
+    int is_file;
+    const char *command;        /* the command, or the file's file_info */
+    const char *file_hash;      /* files: "{sha}<hex>" */
+    const char *response;       /* NULL when the lab call failed */
+    double before;
+    double after;
+} weblab_db_admin_interaction_t;
+
+/* One use with everything the log has about it. */
+typedef struct weblab_db_admin_use_detail_t {
+    weblab_db_admin_use_t use;
+    const char *full_name;
+    const char *permanent_id;   /* the permission that allowed it */
+    const char *request_info;   /* JSON text */
+    double session_seconds;     /* < 0 while running */
+    apr_array_header_t *interactions; /* of weblab_db_admin_interaction_t */
+} weblab_db_admin_use_detail_t;
+
+/* Uses matching f, latest first (array of weblab_db_admin_use_t) and, in
+ * *total (may be NULL), how many match without limit and offset. An unknown
+ * login or group is APR_ENOENT. From p. */
+apr_status_t weblab_db_admin_uses_find(weblab_db_admin_t *adm,
+                                       apr_array_header_t **uses, int *total,
+                                       const weblab_db_admin_use_filter_t *f,
+                                       apr_pool_t *p);
+
+/* One use by id with its commands (the synthetic "@@@...@@@" ones included,
+ * as the log keeps them) and files; *use = NULL when there is none, or when
+ * only_groups (may be NULL) is given and the user is in none of them. */
+apr_status_t weblab_db_admin_use_get(weblab_db_admin_t *adm,
+                                     weblab_db_admin_use_detail_t **use,
+                                     apr_int64_t id,
+                                     const apr_array_header_t *only_groups,
+                                     apr_pool_t *p);
+
+/* How a use ended, in words: "finished", "client timeout", "kicked",
+ * "batch", "unknown"; NULL while it runs (static strings). */
+const char *weblab_db_admin_finish_reason(const weblab_db_admin_use_t *u);
+
+/* The uses as CSV text (RFC 4180, header line first; a cell starting with
+ * =, +, - or @ is prefixed with ' so that spreadsheets do not run it). */
+const char *weblab_db_admin_uses_csv(const apr_array_header_t *uses,
+                                     apr_pool_t *p);
+
+/* The ids (array of apr_int64_t) of the groups a user is instructor of
+ * through instructor_of_group permissions of the user, of its groups (and
+ * their parents) or of its role, with all their subgroups; empty when none.
+ * From p. */
+apr_status_t weblab_db_admin_instructor_groups(weblab_db_admin_t *adm,
+                                               apr_array_header_t **ids,
+                                               const char *login,
+                                               apr_pool_t *p);
+
+/* The names (array of const char *) of the groups with those ids. */
+apr_status_t weblab_db_admin_group_names(weblab_db_admin_t *adm,
+                                         apr_array_header_t **names,
+                                         const apr_array_header_t *ids,
+                                         apr_pool_t *p);
 
 /* ---- validation helpers (also used by weblab-admin before any I/O) ---- */
 

@@ -371,3 +371,83 @@ apr_status_t weblab_db_admin_perm_list(weblab_db_admin_t *adm,
     }
     return rv;
 }
+
+/* ---- instructors ---- */
+
+#define INSTRUCTOR_PERM "instructor_of_group"
+
+apr_status_t weblab_db_admin_grant_instructor(weblab_db_admin_t *adm,
+                                              const char *login,
+                                              const char *group)
+{
+    apr_int64_t uid, gid, id;
+    apr_status_t rv;
+
+    if ((rv = weblab_dbadm_check(adm, "login", login)) != APR_SUCCESS
+        || (rv = weblab_dbadm_check(adm, "group", group)) != APR_SUCCESS
+        || (rv = weblab_dbadm_txn_begin(adm)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = weblab_dbadm_user_id(adm, &uid, login)) != APR_SUCCESS
+        || (rv = weblab_dbadm_group_id(adm, &gid, group)) != APR_SUCCESS) {
+        return weblab_dbadm_txn_end(adm, rv);
+    }
+    rv = weblab_sql_exec(adm->c, NULL,
+                         "INSERT INTO UserPermission (user_id,"
+                         " permission_type, permanent_id, date, comments)"
+                         " VALUES (?, '" INSTRUCTOR_PERM "', ?, ?, '')",
+                         "iss", uid,
+                         apr_psprintf(adm->pool, "%s::" INSTRUCTOR_PERM
+                                      "::%s", login, group),
+                         weblab_db_admin_date(apr_time_now(), 0, adm->pool));
+    if (rv != APR_SUCCESS) {
+        rv = weblab_sql_is_constraint(adm->c)
+            ? weblab_dbadm_fail(adm, APR_EEXIST, "user '%s' is already "
+                                "instructor of group '%s'", login, group)
+            : weblab_dbadm_sql_fail(adm, rv, "adding the permission");
+        return weblab_dbadm_txn_end(adm, rv);
+    }
+    id = weblab_sql_last_id(adm->c);
+    rv = set_param(adm, WEBLAB_DB_ADMIN_USER, id, "target_group",
+                   apr_psprintf(adm->pool, "%" APR_INT64_T_FMT, gid));
+    return weblab_dbadm_txn_end(adm, rv);
+}
+
+apr_status_t weblab_db_admin_revoke_instructor(weblab_db_admin_t *adm,
+                                               const char *login,
+                                               const char *group)
+{
+    apr_int64_t uid, gid;
+    apr_status_t rv;
+    int changes = 0;
+    const char *pid;
+
+    if ((rv = weblab_dbadm_check(adm, "login", login)) != APR_SUCCESS
+        || (rv = weblab_dbadm_check(adm, "group", group)) != APR_SUCCESS
+        || (rv = weblab_dbadm_txn_begin(adm)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = weblab_dbadm_user_id(adm, &uid, login)) != APR_SUCCESS
+        || (rv = weblab_dbadm_group_id(adm, &gid, group)) != APR_SUCCESS) {
+        return weblab_dbadm_txn_end(adm, rv);
+    }
+    pid = apr_psprintf(adm->pool, "%s::" INSTRUCTOR_PERM "::%s", login, group);
+    rv = weblab_sql_exec(adm->c, NULL,
+                         "DELETE FROM UserPermissionParameter WHERE"
+                         " permission_id IN (SELECT id FROM UserPermission"
+                         " WHERE user_id = ? AND permanent_id = ?)",
+                         "is", uid, pid);
+    if (rv == APR_SUCCESS) {
+        rv = weblab_sql_exec(adm->c, &changes,
+                             "DELETE FROM UserPermission WHERE user_id = ?"
+                             " AND permanent_id = ?", "is", uid, pid);
+    }
+    if (rv != APR_SUCCESS) {
+        rv = weblab_dbadm_sql_fail(adm, rv, "removing the permission");
+    }
+    else if (changes == 0) {
+        rv = weblab_dbadm_fail(adm, APR_ENOENT, "user '%s' is not instructor "
+                               "of group '%s'", login, group);
+    }
+    return weblab_dbadm_txn_end(adm, rv);
+}

@@ -4,6 +4,7 @@
 #include "weblab_password.h"
 
 #include <string.h>
+#include <strings.h>
 #include <apr_strings.h>
 #include <apr_hash.h>
 #include <apr_lib.h>
@@ -604,4 +605,185 @@ apr_status_t weblab_db_admin_group_remove_user(weblab_db_admin_t *adm,
                                  "'%s'", login, group);
     }
     return membership(adm, group, login, 0);
+}
+
+/* ---- editing and bulk import (the web administration) ---- */
+
+apr_status_t weblab_db_admin_user_edit(weblab_db_admin_t *adm,
+                                       const char *login,
+                                       const char *full_name,
+                                       const char *email, const char *role)
+{
+    apr_int64_t id, role_id = 0;
+    apr_status_t rv;
+
+    if ((rv = weblab_dbadm_check(adm, "login", login)) != APR_SUCCESS
+        || (full_name && (rv = weblab_dbadm_check(adm, "full name",
+                                                  full_name)) != APR_SUCCESS)
+        || (email && (rv = weblab_dbadm_check(adm, "email", email))
+                     != APR_SUCCESS)
+        || (role && (rv = weblab_dbadm_check(adm, "role", role))
+                    != APR_SUCCESS)
+        || (rv = weblab_dbadm_txn_begin(adm)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = weblab_dbadm_user_id(adm, &id, login);
+    if (rv == APR_SUCCESS && role) {
+        rv = weblab_dbadm_role_id(adm, &role_id, role);
+    }
+    if (rv != APR_SUCCESS) {
+        return weblab_dbadm_txn_end(adm, rv);
+    }
+    if (full_name) {
+        rv = weblab_sql_exec(adm->c, NULL, "UPDATE \"User\" SET full_name = ?"
+                             " WHERE id = ?", "si", full_name, id);
+    }
+    if (rv == APR_SUCCESS && email) {
+        rv = weblab_sql_exec(adm->c, NULL, "UPDATE \"User\" SET email = ?"
+                             " WHERE id = ?", "si", email, id);
+    }
+    if (rv == APR_SUCCESS && role) {
+        rv = weblab_sql_exec(adm->c, NULL, "UPDATE \"User\" SET role_id = ?"
+                             " WHERE id = ?", "ii", role_id, id);
+    }
+    if (rv != APR_SUCCESS) {
+        rv = weblab_dbadm_sql_fail(adm, rv, "updating the user");
+    }
+    return weblab_dbadm_txn_end(adm, rv);
+}
+
+/* Split one CSV line into fields (array of char *, from p); NULL with *why
+ * on an unterminated quote. */
+static apr_array_header_t *csv_fields(const char *line, const char **why,
+                                      apr_pool_t *p)
+{
+    apr_array_header_t *fields = apr_array_make(p, 4, sizeof(char *));
+    char *buf = apr_palloc(p, strlen(line) + 1);
+    const char *s = line;
+
+    *why = NULL;
+    for (;;) {
+        char *o = buf;
+        char *start = buf;
+
+        while (*s == ' ' || *s == '\t') {
+            s++;
+        }
+        if (*s == '"') {
+            for (s++; *s && !(*s == '"' && s[1] != '"'); s++) {
+                if (*s == '"') {
+                    s++;                /* "" inside quotes */
+                }
+                *o++ = *s;
+            }
+            if (*s != '"') {
+                *why = "a quoted field is not closed";
+                return NULL;
+            }
+            s++;
+            while (*s == ' ' || *s == '\t') {
+                s++;
+            }
+        }
+        else {
+            while (*s && *s != ',') {
+                *o++ = *s++;
+            }
+            while (o > start && (o[-1] == ' ' || o[-1] == '\t')) {
+                o--;
+            }
+        }
+        *o++ = '\0';
+        APR_ARRAY_PUSH(fields, char *) = start;
+        buf = o;
+        if (*s != ',') {
+            break;
+        }
+        s++;
+    }
+    if (*s) {
+        *why = "unexpected text after a quoted field";
+        return NULL;
+    }
+    return fields;
+}
+
+apr_status_t weblab_db_admin_users_csv(weblab_db_admin_t *adm, int *added,
+                                       const char *csv, const char *role,
+                                       const char *group)
+{
+    apr_array_header_t *groups = NULL;
+    char *text = apr_pstrdup(adm->pool, csv ? csv : ""), *line, *last;
+    apr_status_t rv;
+    int lineno = 0, count = 0;
+
+    if (added) {
+        *added = 0;
+    }
+    if (group) {
+        groups = apr_array_make(adm->pool, 1, sizeof(const char *));
+        APR_ARRAY_PUSH(groups, const char *) = group;
+    }
+    rv = weblab_dbadm_txn_begin(adm);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    /* strtok would merge blank lines and shift the line numbers */
+    for (line = text; line && rv == APR_SUCCESS; line = last) {
+        weblab_db_admin_user_spec_t u;
+        apr_array_header_t *f;
+        const char *why;
+        size_t n;
+
+        last = strchr(line, '\n');
+        if (last) {
+            *last++ = '\0';
+        }
+        lineno++;
+        n = strlen(line);
+        if (n && line[n - 1] == '\r') {
+            line[--n] = '\0';
+        }
+        while (*line == ' ' || *line == '\t') {
+            line++;
+        }
+        if (!*line || *line == '#'
+            || (lineno == 1 && !strncasecmp(line, "login", 5)
+                && (line[5] == ',' || line[5] == ';'))) {
+            continue;
+        }
+        f = csv_fields(line, &why, adm->pool);
+        if (!f || f->nelts != 4) {
+            rv = weblab_dbadm_fail(adm, APR_EINVAL, "line %d: %s", lineno,
+                                   f ? "expected 4 fields: login, full name, "
+                                       "email, password" : why);
+            break;
+        }
+        memset(&u, 0, sizeof(u));
+        u.login = APR_ARRAY_IDX(f, 0, char *);
+        u.full_name = *APR_ARRAY_IDX(f, 1, char *)
+            ? APR_ARRAY_IDX(f, 1, char *) : NULL;
+        u.email = APR_ARRAY_IDX(f, 2, char *);
+        u.password = APR_ARRAY_IDX(f, 3, char *);
+        u.role = role;
+        u.groups = groups;
+        rv = weblab_db_admin_user_add(adm, &u);
+        if (rv != APR_SUCCESS) {
+            adm->error = apr_psprintf(adm->pool, "line %d: %s", lineno,
+                                      weblab_db_admin_error(adm));
+        }
+        else {
+            count++;
+        }
+    }
+    if (rv == APR_SUCCESS && count == 0) {
+        rv = weblab_dbadm_fail(adm, APR_EINVAL, "no users in the text (one "
+                               "per line: login, full name, email, "
+                               "password)");
+    }
+    rv = weblab_dbadm_txn_end(adm, rv);
+    if (rv == APR_SUCCESS && added) {
+        *added = count;
+    }
+    return rv;
 }

@@ -22,6 +22,9 @@ typedef struct weblab_error_t {
     weblab_errcode_e code;
     apr_status_t rv;            /* underlying cause, APR_SUCCESS if none */
     const char *message;        /* shown to the client */
+    int always_shown;           /* the message holds nothing internal: sent
+                                 * even without debug mode (administration
+                                 * methods' input errors) */
 } weblab_error_t;
 
 /* Make an error from pool p; the message is printf-formatted. */
