@@ -2,25 +2,11 @@
  * statements (docs/INTERNALS.md, "SQL dialects"). Every multi-row step is
  * one write transaction; the UNIQUE constraint on Reservation.slot_id is the
  * last guard against two holders of one slot. */
-#include "weblab_coord.h"
+#include "weblab_coord_sql_private.h"
 #include "weblab_schema.h"
 
 #include <stdio.h>
-#include <string.h>
 #include <apr_strings.h>
-
-typedef struct {
-    weblab_sql_pool_t *pool;
-} coord_sql_t;
-
-/* Only refresh a session's latest_access when it is older than this, so
- * that most requests do not write. */
-#define SESSION_TOUCH_SLACK 60.0
-/* Cancelled reservations are kept this long so that clients get
- * NoCurrentReservation rather than SessionNotFound. */
-#define CANCELLED_KEEP 3600.0
-/* How many waiting reservations one queue pass looks at. */
-#define QUEUE_SCAN_MAX 256
 
 apr_status_t weblab_coord_sql_create(void **ctx, const char *dsn,
                                      int pool_max,
@@ -34,62 +20,6 @@ apr_status_t weblab_coord_sql_create(void **ctx, const char *dsn,
     if (rv == APR_SUCCESS) {
         *ctx = c;
     }
-    return rv;
-}
-
-/* ---- small helpers ---- */
-
-static int col_index(const weblab_sql_rows_t *rows, const char *name)
-{
-    int i;
-
-    for (i = 0; i < rows->ncols; i++) {
-        if (!strcmp(rows->names[i], name)) {
-            return i;
-        }
-    }
-    return -1;
-}
-
-static const char *fs(const weblab_sql_rows_t *r, const char *name)
-{
-    return weblab_sql_str(r, col_index(r, name));
-}
-
-static double fd(const weblab_sql_rows_t *r, const char *name)
-{
-    return weblab_sql_double(r, col_index(r, name));
-}
-
-static apr_int64_t fi(const weblab_sql_rows_t *r, const char *name)
-{
-    return weblab_sql_int(r, col_index(r, name));
-}
-
-static const char *nz(const char *s)
-{
-    return s ? s : "";
-}
-
-/* Finish using a connection: keep it when the work succeeded or failed for a
- * logical reason, drop it after a failure of the connection itself. */
-static apr_status_t done(coord_sql_t *c, weblab_sql_t *conn, apr_status_t rv)
-{
-    if (rv == APR_SUCCESS || rv == APR_EINVAL || rv == APR_NOTFOUND) {
-        weblab_sql_release(c->pool, conn);
-    }
-    else {
-        weblab_sql_invalidate(c->pool, conn);
-    }
-    return rv;
-}
-
-static apr_status_t end_tx(weblab_sql_t *conn, apr_status_t rv)
-{
-    if (rv == APR_SUCCESS) {
-        return weblab_sql_commit(conn);
-    }
-    weblab_sql_rollback(conn);
     return rv;
 }
 
@@ -251,6 +181,37 @@ static apr_status_t run_queue(weblab_sql_t *conn, const char *rt, double now,
     return APR_SUCCESS;
 }
 
+/* Run the queue of the resource type of reservation id. */
+static apr_status_t run_queue_of_reservation(weblab_sql_t *conn,
+                                             const char *id, double now,
+                                             apr_pool_t *p)
+{
+    weblab_sql_rows_t *rows;
+    apr_status_t rv = weblab_sql_select(conn, &rows, p,
+        "SELECT resource_type FROM Reservation WHERE id = ?", "s", id);
+
+    if (rv == APR_SUCCESS && weblab_sql_next(rows)) {
+        rv = run_queue(conn, weblab_sql_str(rows, 0), now, p);
+    }
+    return rv;
+}
+
+/* Run the queue of the resource type of resource instance resource_id. */
+static apr_status_t run_queue_of_resource(weblab_sql_t *conn,
+                                          apr_int64_t resource_id, double now,
+                                          apr_pool_t *p)
+{
+    weblab_sql_rows_t *rows;
+    apr_status_t rv = weblab_sql_select(conn, &rows, p,
+        "SELECT resource_type FROM ResourceInstance WHERE id = ?", "i",
+        resource_id);
+
+    if (rv == APR_SUCCESS && weblab_sql_next(rows)) {
+        rv = run_queue(conn, weblab_sql_str(rows, 0), now, p);
+    }
+    return rv;
+}
+
 static apr_status_t reserve(void *ctx, const weblab_reservation_t *r,
                             double now)
 {
@@ -304,103 +265,6 @@ static apr_status_t reserve(void *ctx, const weblab_reservation_t *r,
     }
     rv = end_tx(conn, rv);
     apr_pool_destroy(p);
-    return done(c, conn, rv);
-}
-
-static apr_status_t get(void *ctx, weblab_reservation_t **out, const char *id,
-                        apr_pool_t *p)
-{
-    coord_sql_t *c = ctx;
-    weblab_sql_rows_t *rows;
-    weblab_reservation_t *r;
-    weblab_sql_t *conn;
-    apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
-
-    *out = NULL;
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    rv = weblab_sql_select(conn, &rows, p,
-        "SELECT r.*, li.instance_name, li.transport, li.url, li.api AS li_api,"
-        " li.discovered_api, li.auth_user, li.auth_password,"
-        " li.manages_polling, ri.name AS ri_name"
-        " FROM Reservation r"
-        " LEFT JOIN LabInstance li ON li.id = r.lab_instance_id"
-        " LEFT JOIN ResourceInstance ri ON ri.id = r.slot_id"
-        " WHERE r.id = ?", "s", id);
-    if (rv != APR_SUCCESS || !weblab_sql_next(rows)) {
-        return done(c, conn, rv);
-    }
-    r = apr_pcalloc(p, sizeof(*r));
-    r->id = fs(rows, "id");
-    r->session_id = fs(rows, "session_id");
-    r->user_id = fi(rows, "user_id");
-    r->login = fs(rows, "login");
-    r->full_name = fs(rows, "full_name");
-    r->exp_name = fs(rows, "exp_name");
-    r->cat_name = fs(rows, "cat_name");
-    r->resource_type = fs(rows, "resource_type");
-    r->priority = (int)fi(rows, "priority");
-    r->time_allowed = fd(rows, "time_allowed");
-    r->init_in_accounting = (int)fi(rows, "init_in_accounting");
-    r->permanent_id = fs(rows, "permanent_id");
-    r->state = fs(rows, "state");
-    r->created = fd(rows, "created");
-    r->latest_poll = fd(rows, "latest_poll");
-    r->client_initial_data = fs(rows, "client_initial_data");
-    r->request_info = fs(rows, "request_info");
-    r->route = fs(rows, "route");
-    r->origin = fs(rows, "origin");
-    r->instance_name = fs(rows, "instance_name");
-    r->resource_instance = fs(rows, "ri_name");
-    r->slot_id = fi(rows, "slot_id");
-    r->lab.exp_name = r->exp_name;
-    r->lab.cat_name = r->cat_name;
-    r->lab.instance_name = r->instance_name;
-    r->lab.resource_type = r->resource_type;
-    r->lab.resource_instance = r->resource_instance;
-    r->lab.transport = fs(rows, "transport");
-    r->lab.url = fs(rows, "url");
-    r->lab.api = fs(rows, "li_api");
-    if ((!r->lab.api || !*r->lab.api) && fs(rows, "discovered_api")) {
-        r->lab.api = fs(rows, "discovered_api");
-    }
-    r->lab.auth_user = fs(rows, "auth_user");
-    r->lab.auth_password = fs(rows, "auth_password");
-    r->lab.manages_polling = (int)fi(rows, "manages_polling");
-    r->api = fs(rows, "api");
-    r->claim_until = fd(rows, "claim_until");
-    r->timestamp_before = fd(rows, "timestamp_before");
-    r->timestamp_after = fd(rows, "timestamp_after");
-    r->lab_session_id = fs(rows, "lab_session_id");
-    r->initial_configuration = fs(rows, "initial_configuration");
-    r->next_should_finish = fd(rows, "next_should_finish");
-    r->next_dispose = fd(rows, "next_dispose");
-    r->finish_reason = (int)fi(rows, "finish_reason");
-    r->finished = (int)fi(rows, "finished");
-    r->initial_data = fs(rows, "initial_data");
-    r->end_data = fs(rows, "end_data");
-    r->post_expires = fd(rows, "post_expires");
-    r->use_id = fi(rows, "use_id");
-    if (!strcmp(r->state, "waiting")) {
-        apr_int64_t seq = fi(rows, "seq");
-
-        rv = weblab_sql_select(conn, &rows, p,
-            "SELECT (SELECT COUNT(*) FROM Reservation WHERE state = 'waiting'"
-            "   AND resource_type = ? AND (priority < ? OR"
-            "   (priority = ? AND seq < ?))),"
-            " (SELECT COUNT(*) FROM ResourceInstance WHERE resource_type = ?"
-            "   AND working = 1)",
-            "siiis", r->resource_type, (apr_int64_t)r->priority,
-            (apr_int64_t)r->priority, seq, r->resource_type);
-        if (rv == APR_SUCCESS && weblab_sql_next(rows)) {
-            r->position = (int)weblab_sql_int(rows, 0);
-            r->working_instances = (int)weblab_sql_int(rows, 1);
-        }
-    }
-    if (rv == APR_SUCCESS) {
-        *out = r;
-    }
     return done(c, conn, rv);
 }
 
@@ -487,7 +351,6 @@ static apr_status_t start_failed(void *ctx, const char *id, const char *error,
     coord_sql_t *c = ctx;
     weblab_sql_t *conn;
     apr_pool_t *p;
-    weblab_sql_rows_t *rows;
     apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
 
     if (rv != APR_SUCCESS) {
@@ -511,11 +374,7 @@ static apr_status_t start_failed(void *ctx, const char *id, const char *error,
                 " WHERE id = ? AND state = 'cancelled'", "s", id);
         }
         if (rv == APR_SUCCESS) {
-            rv = weblab_sql_select(conn, &rows, p,
-                "SELECT resource_type FROM Reservation WHERE id = ?", "s", id);
-        }
-        if (rv == APR_SUCCESS && weblab_sql_next(rows)) {
-            rv = run_queue(conn, weblab_sql_str(rows, 0), now, p);
+            rv = run_queue_of_reservation(conn, id, now, p);
         }
         rv = end_tx(conn, rv);
     }
@@ -591,7 +450,6 @@ static apr_status_t disposed(void *ctx, const char *id, const char *end_data,
     coord_sql_t *c = ctx;
     weblab_sql_t *conn;
     apr_pool_t *p;
-    weblab_sql_rows_t *rows;
     apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
 
     if (rv != APR_SUCCESS) {
@@ -614,11 +472,7 @@ static apr_status_t disposed(void *ctx, const char *id, const char *end_data,
             "sds", end_data, now + post_expiry, id);
     }
     if (rv == APR_SUCCESS) {
-        rv = weblab_sql_select(conn, &rows, p,
-            "SELECT resource_type FROM Reservation WHERE id = ?", "s", id);
-    }
-    if (rv == APR_SUCCESS && weblab_sql_next(rows)) {
-        rv = run_queue(conn, weblab_sql_str(rows, 0), now, p);
+        rv = run_queue_of_reservation(conn, id, now, p);
     }
     rv = end_tx(conn, rv);
     apr_pool_destroy(p);
@@ -637,96 +491,6 @@ static apr_status_t set_should_finish(void *ctx, const char *id, double at)
            " AND state = 'confirmed'", "ds", at, id);
 }
 
-static apr_array_header_t *ids_of(weblab_sql_rows_t *rows, apr_pool_t *p)
-{
-    apr_array_header_t *a = apr_array_make(p, rows->nrows + 1,
-                                           sizeof(const char *));
-
-    while (weblab_sql_next(rows)) {
-        APR_ARRAY_PUSH(a, const char *) = weblab_sql_str(rows, 0);
-    }
-    return a;
-}
-
-static apr_status_t due(void *ctx, weblab_coord_due_t *d, double now,
-                        double poll_time, apr_pool_t *p)
-{
-    coord_sql_t *c = ctx;
-    weblab_sql_rows_t *rows;
-    weblab_sql_t *conn;
-    apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
-
-    memset(d, 0, sizeof(*d));
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    /* Poll timeout (labs that manage polling themselves excepted) and
-     * time over; T0 is the slot start or the lab's confirmation. */
-    rv = weblab_sql_select(conn, &rows, p,
-        "SELECT r.id FROM Reservation r"
-        " LEFT JOIN LabInstance li ON li.id = r.lab_instance_id"
-        " WHERE (r.state IN ('waiting', 'assigned', 'confirmed')"
-        "        AND r.latest_poll < ? AND COALESCE(li.manages_polling, 0) = 0"
-        "        AND COALESCE(li.transport, '') <> 'http')"
-        "    OR (r.state = 'confirmed' AND ? >= r.time_allowed +"
-        "        CASE WHEN r.init_in_accounting <> 0 THEN r.timestamp_before"
-        "             ELSE r.timestamp_after END)",
-        "dd", now - poll_time, now);
-    if (rv == APR_SUCCESS) {
-        d->expired = ids_of(rows, p);
-        rv = weblab_sql_select(conn, &rows, p,
-            "SELECT id FROM Reservation WHERE state = 'assigned'"
-            " AND (claim_until IS NULL OR claim_until < ?)", "d", now);
-    }
-    if (rv == APR_SUCCESS) {
-        d->to_start = ids_of(rows, p);
-        rv = weblab_sql_select(conn, &rows, p,
-            "SELECT id FROM Reservation WHERE state = 'finishing'"
-            " AND (next_dispose IS NULL OR next_dispose <= ?)"
-            " AND (claim_until IS NULL OR claim_until < ?)", "dd", now, now);
-    }
-    if (rv == APR_SUCCESS) {
-        d->to_dispose = ids_of(rows, p);
-        rv = weblab_sql_select(conn, &rows, p,
-            "SELECT id FROM Reservation WHERE state = 'confirmed'"
-            " AND next_should_finish IS NOT NULL AND next_should_finish <= ?",
-            "d", now);
-    }
-    if (rv == APR_SUCCESS) {
-        d->should_finish = ids_of(rows, p);
-        rv = weblab_sql_select(conn, &rows, p,
-            "SELECT ri.id AS ri_id, ri.name, ri.resource_type, li.exp_name,"
-            " li.cat_name, li.instance_name, li.transport, li.url, li.api,"
-            " li.auth_user, li.auth_password, li.manages_polling"
-            " FROM ResourceInstance ri JOIN LabInstance li"
-            "   ON li.resource_instance_id = ri.id"
-            " WHERE ri.working = 0 AND (ri.next_check IS NULL"
-            "   OR ri.next_check <= ?)", "d", now);
-    }
-    if (rv == APR_SUCCESS) {
-        d->broken = apr_array_make(p, rows->nrows + 1,
-                                   sizeof(weblab_coord_broken_t));
-        while (weblab_sql_next(rows)) {
-            weblab_coord_broken_t *b = apr_array_push(d->broken);
-
-            b->resource_id = fi(rows, "ri_id");
-            b->lab.exp_name = fs(rows, "exp_name");
-            b->lab.cat_name = fs(rows, "cat_name");
-            b->lab.instance_name = fs(rows, "instance_name");
-            b->lab.resource_type = fs(rows, "resource_type");
-            b->lab.resource_instance = fs(rows, "name");
-            b->lab.transport = fs(rows, "transport");
-            b->lab.url = fs(rows, "url");
-            b->lab.api = fs(rows, "api");
-            b->lab.auth_user = fs(rows, "auth_user");
-            b->lab.auth_password = fs(rows, "auth_password");
-            b->lab.manages_polling = (int)fi(rows, "manages_polling");
-        }
-    }
-    return done(c, conn, rv);
-}
-
-/* Upsert one configured instance; returns its resource type in *rt. */
 static apr_status_t sync_one(weblab_sql_t *conn,
                              const weblab_instance_def_t *d, apr_pool_t *p)
 {
@@ -865,7 +629,6 @@ static apr_status_t instance_checked(void *ctx, apr_int64_t resource_id,
 {
     coord_sql_t *c = ctx;
     weblab_sql_t *conn;
-    weblab_sql_rows_t *rows;
     apr_pool_t *p;
     apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
 
@@ -882,13 +645,9 @@ static apr_status_t instance_checked(void *ctx, apr_int64_t resource_id,
             resource_id);
     }
     if (rv == APR_SUCCESS && ok) {
-        rv = weblab_sql_select(conn, &rows, p,
-            "SELECT resource_type FROM ResourceInstance WHERE id = ?", "i",
-            resource_id);
-        if (rv == APR_SUCCESS && weblab_sql_next(rows)) {
-            rv = run_queue(conn, weblab_sql_str(rows, 0),
-                           (double)apr_time_now() / APR_USEC_PER_SEC, p);
-        }
+        rv = run_queue_of_resource(conn, resource_id,
+                                   (double)apr_time_now() / APR_USEC_PER_SEC,
+                                   p);
     }
     rv = end_tx(conn, rv);
     apr_pool_destroy(p);
@@ -919,67 +678,12 @@ static apr_status_t cleanup(void *ctx, double now, double session_timeout)
     return done(c, conn, rv);
 }
 
-static apr_status_t instances(void *ctx, apr_array_header_t **out,
-                              apr_pool_t *p)
-{
-    coord_sql_t *c = ctx;
-    weblab_sql_rows_t *rows;
-    weblab_sql_t *conn;
-    apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
-
-    *out = NULL;
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    rv = weblab_sql_select(conn, &rows, p,
-        "SELECT ri.id AS ri_id, ri.name, ri.resource_type, ri.working,"
-        " ri.error, li.exp_name, li.cat_name, li.instance_name, li.transport,"
-        " li.url, li.api, li.manages_polling,"
-        " (SELECT x.id FROM Reservation x WHERE x.slot_id = ri.id) AS holder,"
-        " (SELECT x.login FROM Reservation x WHERE x.slot_id = ri.id)"
-        "   AS holder_login,"
-        " (SELECT x.state FROM Reservation x WHERE x.slot_id = ri.id)"
-        "   AS holder_state,"
-        " (SELECT COUNT(*) FROM Reservation w WHERE w.state = 'waiting'"
-        "   AND w.resource_type = ri.resource_type) AS queue_length"
-        " FROM ResourceInstance ri JOIN LabInstance li"
-        "   ON li.resource_instance_id = ri.id AND li.retired = 0"
-        " ORDER BY ri.resource_type, ri.name, li.id", NULL);
-    if (rv == APR_SUCCESS) {
-        *out = apr_array_make(p, rows->nrows + 1,
-                              sizeof(weblab_coord_instance_t));
-        while (weblab_sql_next(rows)) {
-            weblab_coord_instance_t *in = apr_array_push(*out);
-
-            memset(in, 0, sizeof(*in));
-            in->resource_id = fi(rows, "ri_id");
-            in->lab.exp_name = fs(rows, "exp_name");
-            in->lab.cat_name = fs(rows, "cat_name");
-            in->lab.instance_name = fs(rows, "instance_name");
-            in->lab.resource_type = fs(rows, "resource_type");
-            in->lab.resource_instance = fs(rows, "name");
-            in->lab.transport = fs(rows, "transport");
-            in->lab.url = fs(rows, "url");
-            in->lab.api = fs(rows, "api");
-            in->lab.manages_polling = (int)fi(rows, "manages_polling");
-            in->working = (int)fi(rows, "working");
-            in->error = fs(rows, "error");
-            in->holder = fs(rows, "holder");
-            in->holder_login = fs(rows, "holder_login");
-            in->holder_state = fs(rows, "holder_state");
-            in->queue_length = (int)fi(rows, "queue_length");
-        }
-    }
-    return done(c, conn, rv);
-}
-
 static apr_status_t instance_failed(void *ctx, apr_int64_t resource_id,
                                     const char *error, double now,
                                     double next_check)
 {
     coord_sql_t *c = ctx;
     weblab_sql_t *conn;
-    weblab_sql_rows_t *rows;
     apr_pool_t *p;
     apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
 
@@ -1006,12 +710,7 @@ static apr_status_t instance_failed(void *ctx, apr_int64_t resource_id,
             resource_id);
     }
     if (rv == APR_SUCCESS) {
-        rv = weblab_sql_select(conn, &rows, p,
-            "SELECT resource_type FROM ResourceInstance WHERE id = ?", "i",
-            resource_id);
-        if (rv == APR_SUCCESS && weblab_sql_next(rows)) {
-            rv = run_queue(conn, weblab_sql_str(rows, 0), now, p);
-        }
+        rv = run_queue_of_resource(conn, resource_id, now, p);
     }
     rv = end_tx(conn, rv);
     apr_pool_destroy(p);
@@ -1020,53 +719,13 @@ static apr_status_t instance_failed(void *ctx, apr_int64_t resource_id,
 
 /* The waiting reservations in queue order, positions counted per resource
  * type as get() counts them (priority, then seq). */
-static apr_status_t queue(void *ctx, apr_array_header_t **out, apr_pool_t *p)
-{
-    coord_sql_t *c = ctx;
-    weblab_sql_rows_t *rows;
-    weblab_sql_t *conn;
-    const char *type = NULL;
-    int position = 0;
-    apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
-
-    *out = NULL;
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    rv = weblab_sql_select(conn, &rows, p,
-        "SELECT resource_type, login, full_name, exp_name, cat_name,"
-        " priority, created FROM Reservation WHERE state = 'waiting'"
-        " ORDER BY resource_type, priority, seq", NULL);
-    if (rv == APR_SUCCESS) {
-        *out = apr_array_make(p, rows->nrows + 1,
-                              sizeof(weblab_coord_waiting_t));
-        while (weblab_sql_next(rows)) {
-            weblab_coord_waiting_t *w = apr_array_push(*out);
-
-            w->resource_type = fs(rows, "resource_type");
-            if (!type || strcmp(type, w->resource_type)) {
-                type = w->resource_type;
-                position = 0;
-            }
-            w->position = position++;
-            w->login = fs(rows, "login");
-            w->full_name = fs(rows, "full_name");
-            w->exp_name = fs(rows, "exp_name");
-            w->cat_name = fs(rows, "cat_name");
-            w->priority = (int)fi(rows, "priority");
-            w->created = fd(rows, "created");
-        }
-    }
-    return done(c, conn, rv);
-}
-
 const weblab_coord_backend_t weblab_coord_sql_backend = {
     "sql",
     session_create,
     session_get,
     session_delete,
     reserve,
-    get,
+    weblab_coord_sql_get,
     touch,
     claim,
     set_api,
@@ -1076,11 +735,11 @@ const weblab_coord_backend_t weblab_coord_sql_backend = {
     dispose_later,
     disposed,
     set_should_finish,
-    due,
+    weblab_coord_sql_due,
     sync_instances,
     instance_checked,
     cleanup,
-    instances,
+    weblab_coord_sql_instances,
     instance_failed,
-    queue,
+    weblab_coord_sql_queue,
 };

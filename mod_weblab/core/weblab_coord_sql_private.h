@@ -1,0 +1,90 @@
+/* Shared by the SQL coordination backend's files only (weblab_coord_sql.c:
+ * the steps that write; weblab_coord_sql_views.c: the reads). */
+#ifndef WEBLAB_COORD_SQL_PRIVATE_H
+#define WEBLAB_COORD_SQL_PRIVATE_H
+
+#include <string.h>
+#include "weblab_coord.h"
+#include "weblab_sql.h"
+
+typedef struct {
+    weblab_sql_pool_t *pool;
+} coord_sql_t;
+
+/* Only refresh a session's latest_access when it is older than this, so
+ * that most requests do not write. */
+#define SESSION_TOUCH_SLACK 60.0
+/* Cancelled reservations are kept this long so that clients get
+ * NoCurrentReservation rather than SessionNotFound. */
+#define CANCELLED_KEEP 3600.0
+/* How many waiting reservations one queue pass looks at. */
+#define QUEUE_SCAN_MAX 256
+
+/* ---- small helpers ---- */
+
+static inline int col_index(const weblab_sql_rows_t *rows, const char *name)
+{
+    int i;
+
+    for (i = 0; i < rows->ncols; i++) {
+        if (!strcmp(rows->names[i], name)) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+static inline const char *fs(const weblab_sql_rows_t *r, const char *name)
+{
+    return weblab_sql_str(r, col_index(r, name));
+}
+
+static inline double fd(const weblab_sql_rows_t *r, const char *name)
+{
+    return weblab_sql_double(r, col_index(r, name));
+}
+
+static inline apr_int64_t fi(const weblab_sql_rows_t *r, const char *name)
+{
+    return weblab_sql_int(r, col_index(r, name));
+}
+
+static inline const char *nz(const char *s)
+{
+    return s ? s : "";
+}
+
+/* Finish using a connection: keep it when the work succeeded or failed for a
+ * logical reason, drop it after a failure of the connection itself. */
+static inline apr_status_t done(coord_sql_t *c, weblab_sql_t *conn, apr_status_t rv)
+{
+    if (rv == APR_SUCCESS || rv == APR_EINVAL || rv == APR_NOTFOUND) {
+        weblab_sql_release(c->pool, conn);
+    }
+    else {
+        weblab_sql_invalidate(c->pool, conn);
+    }
+    return rv;
+}
+
+static inline apr_status_t end_tx(weblab_sql_t *conn, apr_status_t rv)
+{
+    if (rv == APR_SUCCESS) {
+        return weblab_sql_commit(conn);
+    }
+    weblab_sql_rollback(conn);
+    return rv;
+}
+
+/* The reads (weblab_coord_sql_views.c). */
+apr_status_t weblab_coord_sql_get(void *ctx, weblab_reservation_t **out,
+                                  const char *id, apr_pool_t *p);
+apr_status_t weblab_coord_sql_due(void *ctx, weblab_coord_due_t *d,
+                                  double now, double poll_time,
+                                  apr_pool_t *p);
+apr_status_t weblab_coord_sql_instances(void *ctx, apr_array_header_t **out,
+                                        apr_pool_t *p);
+apr_status_t weblab_coord_sql_queue(void *ctx, apr_array_header_t **out,
+                                    apr_pool_t *p);
+
+#endif
