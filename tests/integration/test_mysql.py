@@ -17,6 +17,7 @@ import time
 import pytest
 
 import mariadb as mdb
+from labviews import verbose_labs, assert_one_holder_at_a_time
 from deploy import deployment_factory, have_module, have_experiment_server  # noqa: F401
 from wlclient import Student, WebLabError, PUBLIC_RESERVATION_ID
 
@@ -62,6 +63,7 @@ def mysql_deployment(factory, server, cores=1, copies=1):
                "--coordination-db-name", "wl_coord_" + n]
     d = factory(cores=cores, copies=copies, front=True, extra=common)
     d.data_db, d.coord_db = "wl_data_" + n, "wl_coord_" + n
+    verbose_labs(d)
     d.start()
     return d
 
@@ -388,6 +390,9 @@ def test_300_students_reserve_at_once(mariadb, deployment_factory):
             if not ln.startswith("front_error.log")
             or "MaxRequestWorkers" not in ln] \
         == []
+    # and from the experiment servers' own view
+    d.stop()
+    assert_one_holder_at_a_time(d, 3, NSTUDENTS)
 
 
 # ---- MariaDB restarted during a run ----

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from labviews import verbose_labs, assert_one_holder_at_a_time
+
 from conftest import find_free_port
 from deploy import deployment_factory, have_module, have_experiment_server  # noqa: F401
 from test_api import error_lines
@@ -100,6 +102,7 @@ def redis_demo(deployment_factory, redis):
         kwargs.setdefault("front", True)
         d = deployment_factory(**kwargs)
         use_redis(d, redis)
+        verbose_labs(d)
         d.start()
         made.append((d, allowed))
         return d
@@ -232,6 +235,9 @@ def test_300_students_at_once_no_slot_twice(redis_demo):
         for (s1, e1), (s2, e2) in zip(spans, spans[1:]):
             assert e1 <= s2, "%s used by two: %s-%s and %s-%s" % (
                 lab, s1, e1, s2, e2)
+    # and from the experiment servers' own view
+    d.stop()
+    assert_one_holder_at_a_time(d, 3, n)
 
 
 def test_redis_restart_mid_run(redis_demo, redis):
