@@ -414,12 +414,7 @@ weblab_error_t *weblab_api_to_lab(const char **response, const char **errmsg,
         return no_current(call, "the reservation is not enabled");
     }
     *use_id = r->use_id;
-    memset(&t, 0, sizeof(t));
-    t.transport = r->lab.transport;
-    t.url = r->lab.url;
-    t.api = r->api;
-    t.auth_user = r->lab.auth_user;
-    t.auth_password = r->lab.auth_password;
+    weblab_lifecycle_lab_target(&t, &r->lab, r->api);
     before = weblab_now();
     rv = command
         ? weblab_lab_send_command(response, errmsg, core->labs, &t, r->api,

@@ -19,14 +19,27 @@ static double claim_span(const weblab_core_t *core)
     return core->cfg.lab_connect_timeout + core->cfg.lab_timeout + 5.0;
 }
 
-static void lab_target(weblab_lab_target_t *t, const weblab_instance_def_t *d)
+void weblab_lifecycle_lab_target(weblab_lab_target_t *t,
+                                 const weblab_instance_def_t *d,
+                                 const char *api)
 {
     memset(t, 0, sizeof(*t));
     t->transport = d->transport ? d->transport : "xmlrpc";
     t->url = d->url;
-    t->api = d->api ? d->api : "";
+    t->api = api ? api : d->api ? d->api : "";
     t->auth_user = d->auth_user;
     t->auth_password = d->auth_password;
+    /* an XML-RPC experiment server's token (?auth=) is the instance's
+     * password: one secret per instance, whatever the transport */
+    if (!strcmp(t->transport, "xmlrpc") && d->auth_password
+        && *d->auth_password) {
+        t->auth = d->auth_password;
+    }
+}
+
+static void lab_target(weblab_lab_target_t *t, const weblab_instance_def_t *d)
+{
+    weblab_lifecycle_lab_target(t, d, NULL);
 }
 
 double weblab_lifecycle_remaining(const weblab_reservation_t *r, double now)

@@ -56,6 +56,13 @@ apr_status_t weblab_lifecycle_lab_failed(weblab_core_t *core,
  * rather than that it answered with an error. */
 int weblab_lifecycle_is_transport_failure(apr_status_t rv);
 
+/* Where and how to call the lab of instance d (api: the resolved one, or
+ * NULL for d's own); an XML-RPC instance's auth_password is its ?auth=
+ * token. */
+void weblab_lifecycle_lab_target(weblab_lab_target_t *t,
+                                 const weblab_instance_def_t *d,
+                                 const char *api);
+
 /* Seconds left of a confirmed reservation (may be negative). */
 double weblab_lifecycle_remaining(const weblab_reservation_t *r, double now);
 

@@ -303,3 +303,43 @@ def test_unmanaged_weblablib_lab_cycle(weblablib_lab):
                and r["path"].startswith("/weblab/sessions/")
                and r["path"] != "/weblab/sessions/"]
     assert len(deletes) == 1 and deletes[0]["json"] == {"action": "delete"}
+
+
+def test_concurrent_server_with_auth_serves_two_instances(deployment_factory,
+                                                          daemon_factory):
+    """One experiment_server in API 2_concurrent behind an auth token serves
+    two instances at once: two students, two lab sessions on one server."""
+    from deploy import EXPERIMENT_SERVER
+    from conftest import find_free_port
+    d = deployment_factory(front=True)
+    port = find_free_port()
+    daemon_factory([EXPERIMENT_SERVER, "--port", port, "--api",
+                    "2_concurrent", "--auth", "t0ken"], port, name="es")
+    d.admin("experiment add", "conc@Concurrent experiments")
+    d.admin("grant", "--group", "Administrators",
+            "conc@Concurrent experiments", "--time", "300")
+    for i in (1, 2):
+        d.admin("instance add", "conc@Concurrent experiments", "c%d" % i,
+                "--url", "http://127.0.0.1:%d/weblab" % port,
+                "--resource", "c%d@conc_queue" % i, "--auth-password",
+                "t0ken")
+    d.start()
+    from test_api import add_student
+    add_student(d, "bob")
+    a, b = Student(d.base(0)), Student(d.base(0))
+    a.login()
+    b.login("bob", "secret")
+    for s in (a, b):
+        s.reserve("conc", "Concurrent experiments")
+    for s in (a, b):
+        s.wait_status("Reservation::confirmed")
+    assert a.command("one")["commandstring"] == "Received command: one"
+    assert b.command("two")["commandstring"] == "Received command: two"
+    # each student has a session of its own on the one server: its counters
+    # hold its own command and this question, not the other student's
+    for s in (a, b):
+        assert "this session: 2 commands" in \
+            s.command("server_info")["commandstring"]
+    a.finish()
+    b.finish()
+    assert error_lines(d) == []

@@ -32,7 +32,8 @@ const apr_getopt_option_t admin_instance_add_options[] = {
       "or http (weblablib labs) (xmlrpc)" },
     { "auth-user", OPT_AUTH_USER, 1, "=USER Basic auth user of a weblablib "
       "lab" },
-    { "auth-password", OPT_AUTH_PASSWORD, 1, "=PASSWORD its password" },
+    { "auth-password", OPT_AUTH_PASSWORD, 1, "=PASSWORD its password; for an"
+      " xmlrpc lab, the token sent as ?auth=" },
     { "manages-polling", OPT_MANAGES_POLLING, 0, "the lab decides when a "
       "use ends" },
     { NULL, 0, 0, NULL }
