@@ -59,7 +59,15 @@ apr_status_t weblab_sql_open(weblab_sql_t **conn, const char *dsn,
     if (!backends[i]) {
         return APR_ENOTIMPL;
     }
-    apr_pool_create(&cp, p);
+    if (p) {
+        apr_pool_create(&cp, p);
+    }
+    else {
+        /* owned by whoever closes it (the connection pool's destructor):
+         * not a child of the global pool, which apr_terminate would
+         * destroy first, making that close a double free */
+        apr_pool_create_unmanaged_ex(&cp, NULL, NULL);
+    }
     c = apr_pcalloc(cp, sizeof(*c));
     c->be = backends[i];
     c->pool = cp;

@@ -780,8 +780,12 @@ def test_status_of_a_stopped_deployment(deployment_factory):
     d = deployment_factory(copies=1, front=True)
     r = d.admin("status", check=False)
     assert r.returncode == 3
-    lines = r.stdout.splitlines()
+    processes, instances = r.stdout.split("\n\n")
+    lines = processes.splitlines()
     assert lines[0].split() == ["NAME", "KIND", "PID", "PORT", "STATE"]
+    # the instances table follows (empty: no core has synced them yet)
+    assert instances.splitlines()[0].split() == [
+        "INSTANCE", "EXPERIMENT", "STATE", "HELD", "BY", "QUEUE"]
     assert [l.split()[0] for l in lines[1:]] == ["exp1", "core1", "front"]
     assert all(l.split()[-1] == "down" for l in lines[1:])
     assert d.stop().stdout.startswith("nothing of")

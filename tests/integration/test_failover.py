@@ -56,6 +56,10 @@ def test_killed_lab_requeues_the_student_on_another_instance(
     assert s.command("after")["commandstring"] == "Received command: after"
     # the dead one is out of service with its error, the other works
     assert "WeblabInstancesWorking: 1" in server_status(d)
+    inst = d.status()["instances"]          # weblab-admin status --json
+    assert sorted(i["working"] for i in inst) == [False, True]
+    assert [i for i in inst if not i["working"]][0]["error"]
+    assert [i["held_by"] for i in inst if i["working"]] == ["admin"]
     rows = d.db_query("SELECT name, working, error FROM ResourceInstance"
                       " ORDER BY name", db="WebLabCoordination")
     assert sorted(r[1] for r in rows) == [0, 1]

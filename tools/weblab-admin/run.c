@@ -9,6 +9,7 @@
  * status) and stopped with SIGTERM to the pid in its PidFile, which is what
  * "-k stop" does; we then wait until the process is gone. */
 #include "admin.h"
+#include "weblab_coord.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -722,9 +723,58 @@ int admin_cmd_restart(const admin_cmd_t *cmd, admin_args_t *args,
     return start_missing(&r);
 }
 
+/* The lab instances as the scheduler sees them (working or broken and why,
+ * who holds each, the queue), read from the coordination backend; NULL
+ * when it cannot be read (the processes table is still printed). */
+static json_t *instances_status(const admin_deploy_t *dep,
+                                admin_table_t **table, apr_pool_t *p)
+{
+    weblab_coord_t *coord;
+    apr_array_header_t *all;
+    json_t *list;
+    int i;
+
+    signal(SIGPIPE, SIG_IGN);           /* a Redis server may hang up */
+    if (weblab_coord_open(&coord, dep->coordination_engine,
+                          dep->coordination_database, 1, NULL, p)
+        != APR_SUCCESS
+        || weblab_coord_instances(coord, &all, p) != APR_SUCCESS) {
+        return NULL;
+    }
+    *table = admin_table_make(p, 5, "INSTANCE", "EXPERIMENT", "STATE",
+                              "HELD BY", "QUEUE");
+    list = json_array();
+    for (i = 0; i < all->nelts; i++) {
+        const weblab_coord_instance_t *in =
+            &APR_ARRAY_IDX(all, i, weblab_coord_instance_t);
+        const char *exp = apr_pstrcat(p, in->lab.exp_name, "@",
+                                      in->lab.cat_name, NULL);
+        const char *state = in->working ? "working"
+            : apr_pstrcat(p, "broken: ", in->error ? in->error : "", NULL);
+
+        json_array_append_new(list, json_pack(
+            "{s:s, s:s, s:s, s:s, s:b, s:s?, s:s?, s:s?, s:i}",
+            "instance", in->lab.instance_name, "experiment", exp,
+            "resource", apr_pstrcat(p, in->lab.resource_instance, "@",
+                                    in->lab.resource_type, NULL),
+            "url", in->lab.url, "working", in->working, "error", in->error,
+            "held_by", in->holder_login, "holder_state", in->holder_state,
+            "queue_length", in->queue_length));
+        admin_table_row(*table, in->lab.instance_name, exp, state,
+                        in->holder_login
+                            ? apr_pstrcat(p, in->holder_login, " (",
+                                          in->holder_state, ")", NULL)
+                            : "-",
+                        apr_itoa(p, in->queue_length));
+    }
+    return list;
+}
+
 int admin_cmd_status(const admin_cmd_t *cmd, admin_args_t *args,
                      apr_pool_t *p)
 {
+    admin_table_t *inst_table = NULL;
+    json_t *instances;
     admin_table_t *t;
     json_t *list;
     run_t r;
@@ -757,9 +807,12 @@ int admin_cmd_status(const admin_cmd_t *cmd, admin_args_t *args,
                         pr->pid ? apr_ltoa(p, pr->pid) : "-",
                         apr_itoa(p, pr->port), state);
     }
+    instances = instances_status(r.dep, &inst_table, p);
     if (admin_flag(args, OPT_JSON)) {
         json_t *o = json_object();
 
+        json_object_set_new(o, "instances",
+                            instances ? instances : json_null());
         json_object_set_new(o, "dir", json_string(r.dep->dir));
         json_object_set_new(o, "url",
                             json_string(admin_server_url(r.dep, p)));
@@ -770,6 +823,15 @@ int admin_cmd_status(const admin_cmd_t *cmd, admin_args_t *args,
     else {
         json_decref(list);
         admin_table_print(t);
+        if (instances) {
+            printf("\n");
+            admin_table_print(inst_table);
+            json_decref(instances);
+        }
+        else {
+            printf("\nlab instances: the coordination backend cannot be"
+                   " read\n");
+        }
     }
     return all_up ? ADMIN_EXIT_OK : ADMIN_EXIT_DOWN;
 }
