@@ -18,6 +18,9 @@ apr_status_t weblab_coord_sql_create(void **ctx, const char *dsn,
                                              p);
 
     if (rv == APR_SUCCESS) {
+        rv = weblab_coord_sql_batch_init(c, p);
+    }
+    if (rv == APR_SUCCESS) {
         *ctx = c;
     }
     return rv;
@@ -118,8 +121,8 @@ static apr_status_t session_delete(void *ctx, const char *id)
 
 /* Give free working slots of resource type rt to waiting reservations in
  * queue order (priority, then arrival). Inside a write transaction. */
-static apr_status_t run_queue(weblab_sql_t *conn, const char *rt, double now,
-                              apr_pool_t *p)
+apr_status_t weblab_coord_sql_run_queue(weblab_sql_t *conn, const char *rt,
+                                        double now, apr_pool_t *p)
 {
     weblab_sql_rows_t *free_rows, *waiting;
     apr_status_t rv;
@@ -191,7 +194,7 @@ static apr_status_t run_queue_of_reservation(weblab_sql_t *conn,
         "SELECT resource_type FROM Reservation WHERE id = ?", "s", id);
 
     if (rv == APR_SUCCESS && weblab_sql_next(rows)) {
-        rv = run_queue(conn, weblab_sql_str(rows, 0), now, p);
+        rv = weblab_coord_sql_run_queue(conn, weblab_sql_str(rows, 0), now, p);
     }
     return rv;
 }
@@ -207,65 +210,9 @@ static apr_status_t run_queue_of_resource(weblab_sql_t *conn,
         resource_id);
 
     if (rv == APR_SUCCESS && weblab_sql_next(rows)) {
-        rv = run_queue(conn, weblab_sql_str(rows, 0), now, p);
+        rv = weblab_coord_sql_run_queue(conn, weblab_sql_str(rows, 0), now, p);
     }
     return rv;
-}
-
-static apr_status_t reserve(void *ctx, const weblab_reservation_t *r,
-                            double now)
-{
-    coord_sql_t *c = ctx;
-    weblab_sql_rows_t *rows;
-    weblab_sql_t *conn;
-    apr_pool_t *p;
-    apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
-
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    apr_pool_create(&p, NULL);
-    rv = weblab_sql_begin(conn, 1);
-    if (rv != APR_SUCCESS) {
-        apr_pool_destroy(p);
-        return done(c, conn, rv);
-    }
-    rv = weblab_sql_select(conn, &rows, p,
-        "SELECT ri.resource_type FROM LabInstance li JOIN ResourceInstance ri"
-        " ON ri.id = li.resource_instance_id"
-        " WHERE li.exp_name = ? AND li.cat_name = ? AND li.retired = 0"
-        " ORDER BY li.id LIMIT 1",
-        "ss", r->exp_name, r->cat_name);
-    if (rv == APR_SUCCESS && !weblab_sql_next(rows)) {
-        rv = APR_NOTFOUND;          /* no instance of that type deployed */
-    }
-    if (rv == APR_SUCCESS) {
-        const char *rt = weblab_sql_str(rows, 0);
-
-        rv = weblab_sql_exec(conn, NULL,
-            "INSERT INTO Reservation (id, session_id, user_id, login,"
-            " full_name, exp_name, cat_name, resource_type, priority,"
-            " time_allowed, init_in_accounting, permanent_id, state, created,"
-            " latest_poll, client_initial_data, request_info, route, origin)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?,"
-            " ?, ?, ?)",
-            "ssisssssidisddssss", r->id, r->session_id, r->user_id, r->login,
-            r->full_name, r->exp_name, r->cat_name, rt,
-            (apr_int64_t)r->priority, r->time_allowed,
-            (apr_int64_t)r->init_in_accounting, nz(r->permanent_id), now, now,
-            r->client_initial_data, r->request_info, r->route, nz(r->origin));
-        if (rv == APR_SUCCESS) {
-            rv = weblab_sql_exec(conn, NULL,
-                "UPDATE WebSession SET reservation_id = ? WHERE id = ?",
-                "ss", r->id, r->session_id);
-        }
-        if (rv == APR_SUCCESS) {
-            rv = run_queue(conn, rt, now, p);
-        }
-    }
-    rv = end_tx(conn, rv);
-    apr_pool_destroy(p);
-    return done(c, conn, rv);
 }
 
 /* Run one write statement in its own transaction. */
@@ -425,7 +372,7 @@ static apr_status_t finish(void *ctx, const char *id, int reason, double now)
                   " WHERE id = ?",
                 "ids", (apr_int64_t)reason, now + CANCELLED_KEEP, id);
             if (rv == APR_SUCCESS && !starting) {
-                rv = run_queue(conn, rt, now, p);
+                rv = weblab_coord_sql_run_queue(conn, rt, now, p);
             }
         }
     }
@@ -617,7 +564,7 @@ static apr_status_t sync_instances(void *ctx, const apr_array_header_t *defs,
             "SELECT DISTINCT resource_type FROM ResourceInstance", NULL);
     }
     while (rv == APR_SUCCESS && weblab_sql_next(rows)) {
-        rv = run_queue(conn, weblab_sql_str(rows, 0),
+        rv = weblab_coord_sql_run_queue(conn, weblab_sql_str(rows, 0),
                        (double)apr_time_now() / APR_USEC_PER_SEC, p);
     }
     rv = end_tx(conn, rv);
@@ -724,7 +671,7 @@ const weblab_coord_backend_t weblab_coord_sql_backend = {
     session_create,
     session_get,
     session_delete,
-    reserve,
+    weblab_coord_sql_reserve,
     weblab_coord_sql_get,
     touch,
     claim,

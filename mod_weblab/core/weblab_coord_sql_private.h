@@ -7,8 +7,20 @@
 #include "weblab_coord.h"
 #include "weblab_sql.h"
 
+#include <apr_thread_mutex.h>
+#include <apr_thread_cond.h>
+
+typedef struct coord_sql_batch_item_t coord_sql_batch_item_t;
+
 typedef struct {
     weblab_sql_pool_t *pool;
+#if APR_HAS_THREADS
+    /* group commit of reserves (weblab_coord_sql_reserve.c) */
+    apr_thread_mutex_t *batch_mutex;
+    apr_thread_cond_t *batch_cond;
+#endif
+    coord_sql_batch_item_t *batch_head, **batch_tail;
+    int batch_writing;
 } coord_sql_t;
 
 /* Only refresh a session's latest_access when it is older than this, so
@@ -75,6 +87,15 @@ static inline apr_status_t end_tx(weblab_sql_t *conn, apr_status_t rv)
     weblab_sql_rollback(conn);
     return rv;
 }
+
+/* The queue pass every write step ends with (weblab_coord_sql.c). */
+apr_status_t weblab_coord_sql_run_queue(weblab_sql_t *conn, const char *rt,
+                                        double now, apr_pool_t *p);
+
+/* Reserve with group commit (weblab_coord_sql_reserve.c). */
+apr_status_t weblab_coord_sql_batch_init(coord_sql_t *c, apr_pool_t *p);
+apr_status_t weblab_coord_sql_reserve(void *ctx, const weblab_reservation_t *r,
+                                      double now);
 
 /* The reads (weblab_coord_sql_views.c). */
 apr_status_t weblab_coord_sql_get(void *ctx, weblab_reservation_t **out,
