@@ -170,14 +170,12 @@ weblab_error_t *weblab_m_reserve_experiment(json_t **result,
     json_t *eid = json_object_get(call->params, "experiment_id");
     const char *exp, *cat, *cid_text;
     const weblab_allowed_t *perm = NULL;
-    apr_array_header_t *allowed;
     weblab_reservation_t res, *r;
     weblab_user_t user;
     weblab_sql_t *conn;
     json_t *cid, *info;
     apr_status_t rv;
     char *d;
-    int i;
 
     if (err) {
         return err;
@@ -220,21 +218,12 @@ weblab_error_t *weblab_m_reserve_experiment(json_t **result,
     user.id = s->user_id;
     user.login = s->login;
     user.role = s->role;
-    rv = weblab_db_allowed(&allowed, conn, &user, call->p);
+    rv = weblab_db_allowed_one(&perm, conn, &user, exp, cat, call->p);
     if (rv != APR_SUCCESS) {
         weblab_sql_invalidate(core->data, conn);
         return weblab_backend_error(call, rv, "data database");
     }
     weblab_sql_release(core->data, conn);
-    for (i = 0; i < allowed->nelts && !perm; i++) {
-        const weblab_allowed_t *a = &APR_ARRAY_IDX(allowed, i,
-                                                   weblab_allowed_t);
-
-        if (!strcmp(a->experiment->name, exp)
-            && !strcmp(a->experiment->category, cat)) {
-            perm = a;
-        }
-    }
     if (!perm) {
         return weblab_error_make(call->p, WEBLAB_ERR_UNKNOWN_EXPERIMENT_ID,
                                  APR_SUCCESS,

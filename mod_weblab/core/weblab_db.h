@@ -83,6 +83,14 @@ apr_status_t weblab_db_user_passwords(apr_array_header_t **passwords,
 apr_status_t weblab_db_allowed(apr_array_header_t **allowed, weblab_sql_t *c,
                                const weblab_user_t *user, apr_pool_t *p);
 
+/* The same choice for the one experiment name@cat, without the uses and
+ * client parameters (reserve_experiment's hot path): *allowed is NULL when
+ * the user may not use it or it does not exist. */
+apr_status_t weblab_db_allowed_one(const weblab_allowed_t **allowed,
+                                   weblab_sql_t *c, const weblab_user_t *user,
+                                   const char *name, const char *cat,
+                                   apr_pool_t *p);
+
 /* Non-zero flags from permissions: admin_panel_access (or role
  * administrator), instructor (role instructor, admin or instructor_of_group). */
 apr_status_t weblab_db_user_flags(int *is_admin, int *is_instructor,

@@ -218,21 +218,30 @@ static const char *exp_key(const char *name, const char *cat, apr_pool_t *p)
                         cat);
 }
 
-/* The whole catalog (a deployment has tens of experiments): by names, and
- * in *all in category, name order for access_all_labs. */
+/* The whole catalog (a deployment has tens of experiments), or only the
+ * experiment name@cat when name is given: by names, and in *all in
+ * category, name order for access_all_labs. */
 static apr_status_t load_catalog(apr_hash_t **by_name,
                                  apr_array_header_t **all, weblab_sql_t *c,
+                                 const char *name, const char *cat,
                                  apr_pool_t *p)
 {
+    static const char SQL[] =
+        "SELECT e.id, e.name, cat.name, e.start_date,"
+        " e.end_date, e.client FROM Experiment e"
+        " JOIN ExperimentCategory cat ON cat.id = e.category_id";
     weblab_sql_rows_t *rows;
     apr_status_t rv;
 
-    rv = weblab_sql_select(c, &rows, p,
-                           "SELECT e.id, e.name, cat.name, e.start_date,"
-                           " e.end_date, e.client FROM Experiment e"
-                           " JOIN ExperimentCategory cat"
-                           " ON cat.id = e.category_id"
-                           " ORDER BY cat.name, e.name", "");
+    if (name) {
+        rv = weblab_sql_select(c, &rows, p, apr_pstrcat(p, SQL,
+                               " WHERE e.name = ? AND cat.name = ?", NULL),
+                               "ss", name, cat);
+    }
+    else {
+        rv = weblab_sql_select(c, &rows, p, apr_pstrcat(p, SQL,
+                               " ORDER BY cat.name, e.name", NULL), "");
+    }
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -240,8 +249,14 @@ static apr_status_t load_catalog(apr_hash_t **by_name,
     *all = apr_array_make(p, rows->nrows ? rows->nrows : 1,
                           sizeof(weblab_experiment_t *));
     while (weblab_sql_next(rows)) {
-        weblab_experiment_t *e = apr_pcalloc(p, sizeof(*e));
+        weblab_experiment_t *e;
 
+        /* MySQL compares names without case; the original does not */
+        if (name && (strcmp(weblab_sql_str(rows, 1), name)
+                     || strcmp(weblab_sql_str(rows, 2), cat))) {
+            continue;
+        }
+        e = apr_pcalloc(p, sizeof(*e));
         e->id = weblab_sql_int(rows, 0);
         e->name = weblab_sql_str(rows, 1);
         e->category = weblab_sql_str(rows, 2);
@@ -387,33 +402,36 @@ static int by_category_then_name(const void *x, const void *y)
     return d ? d : strcmp(a->experiment->name, b->experiment->name);
 }
 
-apr_status_t weblab_db_allowed(apr_array_header_t **allowed, weblab_sql_t *c,
-                               const weblab_user_t *user, apr_pool_t *p)
+/* The winning grant of every experiment the user may use (or only of
+ * name@cat when name is given): experiment id -> weblab_allowed_t. */
+static apr_status_t choose_winners(apr_hash_t **winners, weblab_sql_t *c,
+                                   const weblab_user_t *user,
+                                   const char *name, const char *cat,
+                                   apr_pool_t *p)
 {
-    apr_array_header_t *perms, *all, *out;
-    apr_hash_t *by_name, *winners;
-    apr_hash_index_t *hi;
+    apr_array_header_t *perms, *all;
+    apr_hash_t *by_name;
     apr_status_t rv;
     int i, all_labs_done = 0;
 
-    *allowed = NULL;
+    *winners = NULL;
     if (!user) {
         return APR_EINVAL;
     }
     rv = gather_permissions(&perms, c, user->id, p);
     if (rv == APR_SUCCESS) {
-        rv = load_catalog(&by_name, &all, c, p);
+        rv = load_catalog(&by_name, &all, c, name, cat, p);
     }
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    winners = apr_hash_make(p);
+    *winners = apr_hash_make(p);
     /* The first access_all_labs counts, offered before any grant. */
     for (i = 0; i < perms->nelts && !all_labs_done; i++) {
         const perm_t *perm = &APR_ARRAY_IDX(perms, i, perm_t);
 
         if (perm->type && !strcmp(perm->type, PERM_ACCESS_ALL_LABS)) {
-            offer_all_labs(winners, all, perm, p);
+            offer_all_labs(*winners, all, perm, p);
             all_labs_done = 1;
         }
     }
@@ -421,8 +439,40 @@ apr_status_t weblab_db_allowed(apr_array_header_t **allowed, weblab_sql_t *c,
         const perm_t *perm = &APR_ARRAY_IDX(perms, i, perm_t);
 
         if (perm->type && !strcmp(perm->type, PERM_EXPERIMENT_ALLOWED)) {
-            offer_grant(winners, by_name, perm, p);
+            offer_grant(*winners, by_name, perm, p);
         }
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t weblab_db_allowed_one(const weblab_allowed_t **allowed,
+                                   weblab_sql_t *c, const weblab_user_t *user,
+                                   const char *name, const char *cat,
+                                   apr_pool_t *p)
+{
+    apr_hash_t *winners;
+    apr_hash_index_t *hi;
+    apr_status_t rv = choose_winners(&winners, c, user, name, cat, p);
+
+    *allowed = NULL;
+    if (rv == APR_SUCCESS && (hi = apr_hash_first(p, winners))) {
+        *allowed = apr_hash_this_val(hi);
+    }
+    return rv;
+}
+
+apr_status_t weblab_db_allowed(apr_array_header_t **allowed, weblab_sql_t *c,
+                               const weblab_user_t *user, apr_pool_t *p)
+{
+    apr_array_header_t *out;
+    apr_hash_t *winners;
+    apr_hash_index_t *hi;
+    apr_status_t rv;
+
+    *allowed = NULL;
+    rv = choose_winners(&winners, c, user, NULL, NULL, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
     }
     rv = attach_uses(winners, c, user->id, p);
     if (rv != APR_SUCCESS) {
