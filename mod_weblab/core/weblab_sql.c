@@ -12,6 +12,9 @@ struct weblab_sql_t {
     apr_pool_t *pool;           /* the connection's own pool */
     weblab_sql_lock_t lock;
     int locked;                 /* writer lock held by this connection */
+    int in_tx;                  /* inside weblab_sql_begin .. commit */
+    int pooled_reads;           /* selects share one read transaction */
+    int reading;                /* that read transaction is open */
 };
 
 struct weblab_sql_pool_t {
@@ -91,12 +94,35 @@ void weblab_sql_close(weblab_sql_t *c)
     }
 }
 
+/* On a pooled SQLite connection the selects from acquire to release share
+ * one read transaction: each transaction start costs locks on the WAL index
+ * and, after any other connection wrote, a cold page cache, which dominate
+ * a request that makes ten small reads. Writes end it first. */
+static void end_read(weblab_sql_t *c)
+{
+    if (c->reading) {
+        c->reading = 0;
+        c->be->commit(c->handle);
+    }
+}
+
+static void start_read(weblab_sql_t *c)
+{
+    if (c->pooled_reads && !c->in_tx && !c->reading
+        && c->be->begin(c->handle, 0) == APR_SUCCESS) {
+        c->reading = 1;
+    }
+}
+
 apr_status_t weblab_sql_exec(weblab_sql_t *c, int *changes, const char *sql,
                              const char *types, ...)
 {
     apr_status_t rv;
     va_list ap;
 
+    if (!c->in_tx) {
+        end_read(c);                    /* an autocommit write */
+    }
     va_start(ap, types);
     rv = c->be->run(c->handle, sql, types, ap, NULL, changes, NULL);
     va_end(ap);
@@ -110,6 +136,7 @@ apr_status_t weblab_sql_select(weblab_sql_t *c, weblab_sql_rows_t **rows,
     apr_status_t rv;
     va_list ap;
 
+    start_read(c);
     va_start(ap, types);
     rv = c->be->run(c->handle, sql, types, ap, rows, NULL, p);
     va_end(ap);
@@ -125,6 +152,7 @@ apr_status_t weblab_sql_begin(weblab_sql_t *c, int write)
 {
     apr_status_t rv;
 
+    end_read(c);
     if (write && c->lock.lock) {
         rv = c->lock.lock(c->lock.baton);
         if (rv != APR_SUCCESS) {
@@ -137,6 +165,7 @@ apr_status_t weblab_sql_begin(weblab_sql_t *c, int write)
         c->lock.unlock(c->lock.baton);
         c->locked = 0;
     }
+    c->in_tx = rv == APR_SUCCESS;
     return rv;
 }
 
@@ -155,6 +184,7 @@ apr_status_t weblab_sql_commit(weblab_sql_t *c)
     if (rv != APR_SUCCESS) {
         c->be->rollback(c->handle);
     }
+    c->in_tx = 0;
     unlock_writer(c);
     return rv;
 }
@@ -163,6 +193,7 @@ apr_status_t weblab_sql_rollback(weblab_sql_t *c)
 {
     apr_status_t rv = c->be->rollback(c->handle);
 
+    c->in_tx = 0;
     unlock_writer(c);
     return rv;
 }
@@ -234,6 +265,7 @@ static apr_status_t pool_construct(void **res, void *params, apr_pool_t *p)
 
     if (rv == APR_SUCCESS) {
         weblab_sql_set_lock(c, &pool->lock);
+        c->pooled_reads = c->be->pooled_reads;
         *res = c;
     }
     return rv;
@@ -278,17 +310,19 @@ apr_status_t weblab_sql_acquire(weblab_sql_pool_t *pool, weblab_sql_t **conn)
 
 void weblab_sql_release(weblab_sql_pool_t *pool, weblab_sql_t *conn)
 {
-    if (conn->locked) {                 /* a forgotten transaction */
+    if (conn->in_tx) {                  /* a forgotten transaction */
         weblab_sql_rollback(conn);
     }
+    end_read(conn);
     apr_reslist_release(pool->list, conn);
 }
 
 void weblab_sql_invalidate(weblab_sql_pool_t *pool, weblab_sql_t *conn)
 {
-    if (conn->locked) {
+    if (conn->in_tx) {
         weblab_sql_rollback(conn);
     }
+    end_read(conn);
     apr_reslist_invalidate(pool->list, conn);
 }
 

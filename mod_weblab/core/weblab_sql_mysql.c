@@ -599,4 +599,5 @@ const weblab_sql_backend_t weblab_sql_mysql_backend = {
     my_last_id,
     my_error,
     my_is_constraint,
+    0,                  /* pooled_reads: InnoDB autocommit reads are cheap */
 };

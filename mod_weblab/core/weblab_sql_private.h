@@ -21,6 +21,9 @@ typedef struct weblab_sql_backend_t {
     apr_int64_t (*last_id)(void *handle);
     const char *(*error)(void *handle);
     int (*is_constraint)(void *handle);
+    /* pooled connections group their selects in one read transaction
+     * (weblab_sql.c, end_read) */
+    int pooled_reads;
 } weblab_sql_backend_t;
 
 extern const weblab_sql_backend_t weblab_sql_sqlite_backend;

@@ -243,4 +243,5 @@ const weblab_sql_backend_t weblab_sql_sqlite_backend = {
     sqlite_last_id,
     sqlite_error,
     sqlite_is_constraint,
+    1,                                  /* pooled_reads */
 };

@@ -492,6 +492,53 @@ START_TEST(test_pool)
 }
 END_TEST
 
+/* A pooled SQLite connection reads one snapshot from acquire to release
+ * (its selects share one read transaction); a write on it, or a release,
+ * ends that snapshot; a connection of its own (weblab-admin) never holds
+ * one. */
+START_TEST(test_pooled_reads_share_a_snapshot)
+{
+    weblab_sql_lock_t lock;
+    weblab_sql_pool_t *sp;
+    weblab_sql_t *a;
+    int n0;
+
+    counting_lock_make(&lock);
+    ck_assert_int_eq(weblab_sql_pool_create(&sp, dsn, 0, 2, &lock, pool),
+                     APR_SUCCESS);
+    ck_assert_int_eq(weblab_sql_acquire(sp, &a), APR_SUCCESS);
+    n0 = count_rows(a, "t");
+    ck_assert_int_eq(weblab_sql_exec(conn, NULL, "INSERT INTO t (s) VALUES "
+                                     "('from another')", NULL), APR_SUCCESS);
+    ck_assert_int_eq(count_rows(a, "t"), n0);         /* same snapshot */
+    ck_assert_int_eq(count_rows(conn, "t"), n0 + 1);  /* no snapshot held */
+
+    /* a write transaction after reads starts from the newest data */
+    ck_assert_int_eq(weblab_sql_begin(a, 1), APR_SUCCESS);
+    ck_assert_int_eq(count_rows(a, "t"), n0 + 1);
+    ck_assert_int_eq(weblab_sql_exec(a, NULL, "INSERT INTO t (s) VALUES "
+                                     "('mine')", NULL), APR_SUCCESS);
+    ck_assert_int_eq(weblab_sql_commit(a), APR_SUCCESS);
+    ck_assert_int_eq(count_rows(conn, "t"), n0 + 2);
+
+    /* released and acquired again: a new snapshot */
+    ck_assert_int_eq(count_rows(a, "t"), n0 + 2);
+    ck_assert_int_eq(weblab_sql_exec(conn, NULL, "INSERT INTO t (s) VALUES "
+                                     "('later')", NULL), APR_SUCCESS);
+    weblab_sql_release(sp, a);
+    ck_assert_int_eq(weblab_sql_acquire(sp, &a), APR_SUCCESS);
+    ck_assert_int_eq(count_rows(a, "t"), n0 + 3);
+
+    /* an autocommit write on it also ends the snapshot first */
+    ck_assert_int_eq(weblab_sql_exec(conn, NULL, "INSERT INTO t (s) VALUES "
+                                     "('again')", NULL), APR_SUCCESS);
+    ck_assert_int_eq(weblab_sql_exec(a, NULL, "INSERT INTO t (s) VALUES "
+                                     "('autocommit')", NULL), APR_SUCCESS);
+    ck_assert_int_eq(count_rows(a, "t"), n0 + 5);
+    weblab_sql_release(sp, a);
+}
+END_TEST
+
 static Suite *sql_suite(void)
 {
     Suite *s = suite_create("sql");
@@ -509,6 +556,7 @@ static Suite *sql_suite(void)
     tcase_add_test(tc, test_lock_calls);
     tcase_add_test(tc, test_writers_serialized);
     tcase_add_test(tc, test_pool);
+    tcase_add_test(tc, test_pooled_reads_share_a_snapshot);
     suite_add_tcase(s, tc);
     return s;
 }
