@@ -26,27 +26,68 @@ apr_status_t weblab_coord_sql_create(void **ctx, const char *dsn,
     return rv;
 }
 
-/* ---- sessions ---- */
+/* ---- the write steps' frame ---- */
 
-static apr_status_t session_create(void *ctx, const weblab_session_t *s)
+/* One step of the scheduler that writes: it runs inside a write
+ * transaction (writers serialized) with a scratch pool. */
+typedef apr_status_t (*write_step_t)(weblab_sql_t *conn, void *baton,
+                                     apr_pool_t *p);
+
+/* Acquire, begin, run the step, commit (or roll back on failure), hand
+ * the connection back. */
+static apr_status_t in_write_tx(coord_sql_t *c, write_step_t step,
+                                void *baton)
 {
-    coord_sql_t *c = ctx;
     weblab_sql_t *conn;
+    apr_pool_t *p;
     apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
 
     if (rv != APR_SUCCESS) {
         return rv;
     }
+    apr_pool_create(&p, NULL);
     rv = weblab_sql_begin(conn, 1);
     if (rv == APR_SUCCESS) {
-        rv = weblab_sql_exec(conn, NULL,
-            "INSERT INTO WebSession (id, user_id, login, full_name, role,"
-            " created, latest_access) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            "sisssdd", s->id, s->user_id, s->login, s->full_name, s->role,
-            s->created, s->latest_access);
-        rv = end_tx(conn, rv);
+        rv = end_tx(conn, step(conn, baton, p));
     }
+    apr_pool_destroy(p);
     return done(c, conn, rv);
+}
+
+/* Run one write statement in its own transaction. */
+#define WRITE1(c, changes, sql, types, ...) \
+    do { \
+        weblab_sql_t *conn_; \
+        apr_status_t rv_ = weblab_sql_acquire((c)->pool, &conn_); \
+        if (rv_ != APR_SUCCESS) { \
+            return rv_; \
+        } \
+        rv_ = weblab_sql_begin(conn_, 1); \
+        if (rv_ == APR_SUCCESS) { \
+            rv_ = end_tx(conn_, weblab_sql_exec(conn_, changes, sql, types, \
+                                                __VA_ARGS__)); \
+        } \
+        return done((c), conn_, rv_); \
+    } while (0)
+
+/* ---- sessions ---- */
+
+static apr_status_t session_create_step(weblab_sql_t *conn, void *baton,
+                                        apr_pool_t *p)
+{
+    const weblab_session_t *s = baton;
+
+    (void)p;
+    return weblab_sql_exec(conn, NULL,
+        "INSERT INTO WebSession (id, user_id, login, full_name, role,"
+        " created, latest_access) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "sisssdd", s->id, s->user_id, s->login, s->full_name, s->role,
+        s->created, s->latest_access);
+}
+
+static apr_status_t session_create(void *ctx, const weblab_session_t *s)
+{
+    return in_write_tx(ctx, session_create_step, (void *)s);
 }
 
 static apr_status_t session_get(void *ctx, weblab_session_t **out,
@@ -102,19 +143,8 @@ static apr_status_t session_get(void *ctx, weblab_session_t **out,
 
 static apr_status_t session_delete(void *ctx, const char *id)
 {
-    coord_sql_t *c = ctx;
-    weblab_sql_t *conn;
-    apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
-
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    rv = weblab_sql_begin(conn, 1);
-    if (rv == APR_SUCCESS) {
-        rv = end_tx(conn, weblab_sql_exec(conn, NULL,
-                    "DELETE FROM WebSession WHERE id = ?", "s", id));
-    }
-    return done(c, conn, rv);
+    WRITE1((coord_sql_t *)ctx, NULL, "DELETE FROM WebSession WHERE id = ?",
+           "s", id);
 }
 
 /* ---- the queue ---- */
@@ -215,22 +245,6 @@ static apr_status_t run_queue_of_resource(weblab_sql_t *conn,
     return rv;
 }
 
-/* Run one write statement in its own transaction. */
-#define WRITE1(c, changes, sql, types, ...) \
-    do { \
-        weblab_sql_t *conn_; \
-        apr_status_t rv_ = weblab_sql_acquire((c)->pool, &conn_); \
-        if (rv_ != APR_SUCCESS) { \
-            return rv_; \
-        } \
-        rv_ = weblab_sql_begin(conn_, 1); \
-        if (rv_ == APR_SUCCESS) { \
-            rv_ = end_tx(conn_, weblab_sql_exec(conn_, changes, sql, types, \
-                                                __VA_ARGS__)); \
-        } \
-        return done((c), conn_, rv_); \
-    } while (0)
-
 static apr_status_t touch(void *ctx, const char *id, double now)
 {
     WRITE1((coord_sql_t *)ctx, NULL,
@@ -292,95 +306,104 @@ static apr_status_t break_slot(weblab_sql_t *conn, const char *id,
         "sds", error, now + 5.0, id);
 }
 
+/* Arguments of the steps below that name a reservation or a resource. */
+typedef struct {
+    const char *id;
+    apr_int64_t resource_id;
+    const char *error;
+    const char *end_data;
+    int reason;
+    int flag;                   /* disposed: broken; checked: ok */
+    double now;
+    double at;                  /* post expiry, next check */
+} step_args_t;
+
+static apr_status_t start_failed_step(weblab_sql_t *conn, void *baton,
+                                      apr_pool_t *p)
+{
+    const step_args_t *a = baton;
+    apr_status_t rv = break_slot(conn, a->id, a->error, a->now);
+
+    if (rv == APR_SUCCESS) {
+        rv = weblab_sql_exec(conn, NULL,
+            "UPDATE Reservation SET state = 'waiting', slot_id = NULL,"
+            " lab_instance_id = NULL, priority = -1, claim_until = NULL,"
+            " timestamp_before = NULL WHERE id = ? AND state = 'assigned'",
+            "s", a->id);
+    }
+    if (rv == APR_SUCCESS) {
+        /* finished while its start was failing: just let the slot go */
+        rv = weblab_sql_exec(conn, NULL,
+            "UPDATE Reservation SET slot_id = NULL, claim_until = NULL"
+            " WHERE id = ? AND state = 'cancelled'", "s", a->id);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = run_queue_of_reservation(conn, a->id, a->now, p);
+    }
+    return rv;
+}
+
 static apr_status_t start_failed(void *ctx, const char *id, const char *error,
                                  double now)
 {
-    coord_sql_t *c = ctx;
-    weblab_sql_t *conn;
-    apr_pool_t *p;
-    apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
+    step_args_t a = {0};
 
-    if (rv != APR_SUCCESS) {
+    a.id = id;
+    a.error = error;
+    a.now = now;
+    return in_write_tx(ctx, start_failed_step, &a);
+}
+
+static apr_status_t finish_step(weblab_sql_t *conn, void *baton,
+                                apr_pool_t *p)
+{
+    const step_args_t *a = baton;
+    weblab_sql_rows_t *rows;
+    const char *state, *rt;
+    apr_status_t rv = weblab_sql_select(conn, &rows, p,
+        "SELECT state, resource_type, claim_until FROM Reservation"
+        " WHERE id = ?", "s", a->id);
+
+    if (rv != APR_SUCCESS || !weblab_sql_next(rows)) {
         return rv;
     }
-    apr_pool_create(&p, NULL);
-    rv = weblab_sql_begin(conn, 1);
-    if (rv == APR_SUCCESS) {
-        rv = break_slot(conn, id, error, now);
-        if (rv == APR_SUCCESS) {
-            rv = weblab_sql_exec(conn, NULL,
-                "UPDATE Reservation SET state = 'waiting', slot_id = NULL,"
-                " lab_instance_id = NULL, priority = -1, claim_until = NULL,"
-                " timestamp_before = NULL WHERE id = ? AND state = 'assigned'",
-                "s", id);
-        }
-        if (rv == APR_SUCCESS) {
-            /* finished while its start was failing: just let the slot go */
-            rv = weblab_sql_exec(conn, NULL,
-                "UPDATE Reservation SET slot_id = NULL, claim_until = NULL"
-                " WHERE id = ? AND state = 'cancelled'", "s", id);
-        }
-        if (rv == APR_SUCCESS) {
-            rv = run_queue_of_reservation(conn, id, now, p);
-        }
-        rv = end_tx(conn, rv);
+    state = weblab_sql_str(rows, 0);
+    rt = weblab_sql_str(rows, 1);
+    if (!strcmp(state, "confirmed")) {
+        return weblab_sql_exec(conn, NULL,
+            "UPDATE Reservation SET state = 'finishing', finish_reason = ?,"
+            " next_dispose = ?, next_should_finish = NULL,"
+            " claim_until = NULL WHERE id = ?",
+            "ids", (apr_int64_t)a->reason, a->now, a->id);
     }
-    apr_pool_destroy(p);
-    return done(c, conn, rv);
+    if (!strcmp(state, "waiting") || !strcmp(state, "assigned")) {
+        /* An assigned reservation whose start is under way keeps its
+         * slot: the starter sees the cancel in confirm() and disposes. */
+        int starting = !strcmp(state, "assigned")
+                       && weblab_sql_double(rows, 2) > a->now;
+
+        rv = weblab_sql_exec(conn, NULL, starting
+            ? "UPDATE Reservation SET state = 'cancelled',"
+              " finish_reason = ?, post_expires = ? WHERE id = ?"
+            : "UPDATE Reservation SET state = 'cancelled',"
+              " finish_reason = ?, post_expires = ?, slot_id = NULL"
+              " WHERE id = ?",
+            "ids", (apr_int64_t)a->reason, a->now + CANCELLED_KEEP, a->id);
+        if (rv == APR_SUCCESS && !starting) {
+            rv = weblab_coord_sql_run_queue(conn, rt, a->now, p);
+        }
+    }
+    return rv;
 }
 
 static apr_status_t finish(void *ctx, const char *id, int reason, double now)
 {
-    coord_sql_t *c = ctx;
-    weblab_sql_t *conn;
-    apr_pool_t *p;
-    weblab_sql_rows_t *rows;
-    apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
+    step_args_t a = {0};
 
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    apr_pool_create(&p, NULL);
-    rv = weblab_sql_begin(conn, 1);
-    if (rv == APR_SUCCESS) {
-        rv = weblab_sql_select(conn, &rows, p,
-            "SELECT state, resource_type, claim_until FROM Reservation"
-            " WHERE id = ?", "s", id);
-    }
-    if (rv == APR_SUCCESS && weblab_sql_next(rows)) {
-        const char *state = weblab_sql_str(rows, 0);
-        const char *rt = weblab_sql_str(rows, 1);
-
-        if (!strcmp(state, "confirmed")) {
-            rv = weblab_sql_exec(conn, NULL,
-                "UPDATE Reservation SET state = 'finishing', finish_reason = ?,"
-                " next_dispose = ?, next_should_finish = NULL,"
-                " claim_until = NULL WHERE id = ?",
-                "ids", (apr_int64_t)reason, now, id);
-        }
-        else if (!strcmp(state, "waiting") || !strcmp(state, "assigned")) {
-            /* An assigned reservation whose start is under way keeps its
-             * slot: the starter sees the cancel in confirm() and disposes. */
-            int starting = !strcmp(state, "assigned")
-                           && weblab_sql_double(rows, 2) > now;
-
-            rv = weblab_sql_exec(conn, NULL, starting
-                ? "UPDATE Reservation SET state = 'cancelled',"
-                  " finish_reason = ?, post_expires = ? WHERE id = ?"
-                : "UPDATE Reservation SET state = 'cancelled',"
-                  " finish_reason = ?, post_expires = ?, slot_id = NULL"
-                  " WHERE id = ?",
-                "ids", (apr_int64_t)reason, now + CANCELLED_KEEP, id);
-            if (rv == APR_SUCCESS && !starting) {
-                rv = weblab_coord_sql_run_queue(conn, rt, now, p);
-            }
-        }
-    }
-    if (rv == APR_SUCCESS || conn) {
-        rv = end_tx(conn, rv);
-    }
-    apr_pool_destroy(p);
-    return done(c, conn, rv);
+    a.id = id;
+    a.reason = reason;
+    a.now = now;
+    return in_write_tx(ctx, finish_step, &a);
 }
 
 static apr_status_t dispose_later(void *ctx, const char *id, double at)
@@ -390,23 +413,13 @@ static apr_status_t dispose_later(void *ctx, const char *id, double at)
            " WHERE id = ?", "ds", at, id);
 }
 
-static apr_status_t disposed(void *ctx, const char *id, const char *end_data,
-                             double now, double post_expiry, int broken,
-                             const char *error)
+static apr_status_t disposed_step(weblab_sql_t *conn, void *baton,
+                                  apr_pool_t *p)
 {
-    coord_sql_t *c = ctx;
-    weblab_sql_t *conn;
-    apr_pool_t *p;
-    apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
+    const step_args_t *a = baton;
+    apr_status_t rv = a->flag ? break_slot(conn, a->id, a->error, a->now)
+                              : APR_SUCCESS;
 
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    apr_pool_create(&p, NULL);
-    rv = weblab_sql_begin(conn, 1);
-    if (rv == APR_SUCCESS && broken) {
-        rv = break_slot(conn, id, error, now);
-    }
     if (rv == APR_SUCCESS) {
         /* A cancelled reservation reaches here when its start raced a
          * finish: it stays cancelled, only its slot is released. */
@@ -416,14 +429,27 @@ static apr_status_t disposed(void *ctx, const char *id, const char *end_data,
             " finished = 1, end_data = ?, slot_id = NULL,"
             " claim_until = NULL, next_dispose = NULL,"
             " post_expires = ? WHERE id = ?",
-            "sds", end_data, now + post_expiry, id);
+            "sds", a->end_data, a->now + a->at, a->id);
     }
     if (rv == APR_SUCCESS) {
-        rv = run_queue_of_reservation(conn, id, now, p);
+        rv = run_queue_of_reservation(conn, a->id, a->now, p);
     }
-    rv = end_tx(conn, rv);
-    apr_pool_destroy(p);
-    return done(c, conn, rv);
+    return rv;
+}
+
+static apr_status_t disposed(void *ctx, const char *id, const char *end_data,
+                             double now, double post_expiry, int broken,
+                             const char *error)
+{
+    step_args_t a = {0};
+
+    a.id = id;
+    a.end_data = end_data;
+    a.now = now;
+    a.at = post_expiry;
+    a.flag = broken;
+    a.error = error;
+    return in_write_tx(ctx, disposed_step, &a);
 }
 
 static apr_status_t set_should_finish(void *ctx, const char *id, double at)
@@ -495,22 +521,13 @@ static apr_status_t sync_one(weblab_sql_t *conn,
     return rv;
 }
 
-static apr_status_t sync_instances(void *ctx, const apr_array_header_t *defs,
-                                   apr_pool_t *p)
+static apr_status_t sync_step(weblab_sql_t *conn, void *baton, apr_pool_t *p)
 {
-    coord_sql_t *c = ctx;
+    const apr_array_header_t *defs = baton;
     weblab_sql_rows_t *rows;
-    weblab_sql_t *conn;
-    apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
+    apr_status_t rv = APR_SUCCESS;
     int i;
 
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    rv = weblab_sql_begin(conn, 1);
-    if (rv != APR_SUCCESS) {
-        return done(c, conn, rv);
-    }
     for (i = 0; i < defs->nelts && rv == APR_SUCCESS; i++) {
         rv = sync_one(conn, &APR_ARRAY_IDX(defs, i, weblab_instance_def_t), p);
     }
@@ -567,84 +584,80 @@ static apr_status_t sync_instances(void *ctx, const apr_array_header_t *defs,
         rv = weblab_coord_sql_run_queue(conn, weblab_sql_str(rows, 0),
                        (double)apr_time_now() / APR_USEC_PER_SEC, p);
     }
-    rv = end_tx(conn, rv);
-    return done(c, conn, rv);
+    return rv;
+}
+
+static apr_status_t sync_instances(void *ctx, const apr_array_header_t *defs,
+                                   apr_pool_t *p)
+{
+    (void)p;
+    return in_write_tx(ctx, sync_step, (void *)defs);
+}
+
+static apr_status_t checked_step(weblab_sql_t *conn, void *baton,
+                                 apr_pool_t *p)
+{
+    const step_args_t *a = baton;
+    apr_status_t rv = weblab_sql_exec(conn, NULL,
+        "UPDATE ResourceInstance SET working = ?, error = ?,"
+        " next_check = ? WHERE id = ?",
+        "isdi", (apr_int64_t)(a->flag ? 1 : 0), a->flag ? NULL : a->error,
+        a->at, a->resource_id);
+
+    if (rv == APR_SUCCESS && a->flag) {
+        rv = run_queue_of_resource(conn, a->resource_id,
+                                   (double)apr_time_now() / APR_USEC_PER_SEC,
+                                   p);
+    }
+    return rv;
 }
 
 static apr_status_t instance_checked(void *ctx, apr_int64_t resource_id,
                                      int ok, const char *error, double next)
 {
-    coord_sql_t *c = ctx;
-    weblab_sql_t *conn;
-    apr_pool_t *p;
-    apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
+    step_args_t a = {0};
 
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    apr_pool_create(&p, NULL);
-    rv = weblab_sql_begin(conn, 1);
+    a.resource_id = resource_id;
+    a.flag = ok;
+    a.error = error;
+    a.at = next;
+    return in_write_tx(ctx, checked_step, &a);
+}
+
+static apr_status_t cleanup_step(weblab_sql_t *conn, void *baton,
+                                 apr_pool_t *p)
+{
+    const step_args_t *a = baton;
+    apr_status_t rv = weblab_sql_exec(conn, NULL,
+        "DELETE FROM WebSession WHERE latest_access < ?", "d", a->at);
+
+    (void)p;
     if (rv == APR_SUCCESS) {
         rv = weblab_sql_exec(conn, NULL,
-            "UPDATE ResourceInstance SET working = ?, error = ?,"
-            " next_check = ? WHERE id = ?",
-            "isdi", (apr_int64_t)(ok ? 1 : 0), ok ? NULL : error, next,
-            resource_id);
+            "DELETE FROM Reservation WHERE state IN ('done', 'cancelled')"
+            " AND post_expires < ? AND slot_id IS NULL", "d", a->now);
     }
-    if (rv == APR_SUCCESS && ok) {
-        rv = run_queue_of_resource(conn, resource_id,
-                                   (double)apr_time_now() / APR_USEC_PER_SEC,
-                                   p);
-    }
-    rv = end_tx(conn, rv);
-    apr_pool_destroy(p);
-    return done(c, conn, rv);
+    return rv;
 }
 
 static apr_status_t cleanup(void *ctx, double now, double session_timeout)
 {
-    coord_sql_t *c = ctx;
-    weblab_sql_t *conn;
-    apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
+    step_args_t a = {0};
 
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    rv = weblab_sql_begin(conn, 1);
-    if (rv == APR_SUCCESS) {
-        rv = weblab_sql_exec(conn, NULL,
-            "DELETE FROM WebSession WHERE latest_access < ?", "d",
-            now - session_timeout);
-        if (rv == APR_SUCCESS) {
-            rv = weblab_sql_exec(conn, NULL,
-                "DELETE FROM Reservation WHERE state IN ('done', 'cancelled')"
-                " AND post_expires < ? AND slot_id IS NULL", "d", now);
-        }
-        rv = end_tx(conn, rv);
-    }
-    return done(c, conn, rv);
+    a.now = now;
+    a.at = now - session_timeout;
+    return in_write_tx(ctx, cleanup_step, &a);
 }
 
-static apr_status_t instance_failed(void *ctx, apr_int64_t resource_id,
-                                    const char *error, double now,
-                                    double next_check)
+static apr_status_t failed_step(weblab_sql_t *conn, void *baton,
+                                apr_pool_t *p)
 {
-    coord_sql_t *c = ctx;
-    weblab_sql_t *conn;
-    apr_pool_t *p;
-    apr_status_t rv = weblab_sql_acquire(c->pool, &conn);
+    const step_args_t *a = baton;
+    apr_status_t rv = weblab_sql_exec(conn, NULL,
+        "UPDATE ResourceInstance SET working = 0, error = ?,"
+        " next_check = ? WHERE id = ?", "sdi", a->error, a->at,
+        a->resource_id);
 
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    apr_pool_create(&p, NULL);
-    rv = weblab_sql_begin(conn, 1);
-    if (rv == APR_SUCCESS) {
-        rv = weblab_sql_exec(conn, NULL,
-            "UPDATE ResourceInstance SET working = 0, error = ?,"
-            " next_check = ? WHERE id = ?", "sdi", error, next_check,
-            resource_id);
-    }
     if (rv == APR_SUCCESS) {
         /* the holder keeps its use and goes back to the head of the queue */
         rv = weblab_sql_exec(conn, NULL,
@@ -653,15 +666,26 @@ static apr_status_t instance_failed(void *ctx, apr_int64_t resource_id,
             " timestamp_before = NULL, timestamp_after = NULL,"
             " lab_session_id = NULL, api = NULL, next_should_finish = NULL,"
             " latest_poll = ? WHERE slot_id = ?"
-            " AND state IN ('assigned', 'confirmed')", "di", now,
-            resource_id);
+            " AND state IN ('assigned', 'confirmed')", "di", a->now,
+            a->resource_id);
     }
     if (rv == APR_SUCCESS) {
-        rv = run_queue_of_resource(conn, resource_id, now, p);
+        rv = run_queue_of_resource(conn, a->resource_id, a->now, p);
     }
-    rv = end_tx(conn, rv);
-    apr_pool_destroy(p);
-    return done(c, conn, rv);
+    return rv;
+}
+
+static apr_status_t instance_failed(void *ctx, apr_int64_t resource_id,
+                                    const char *error, double now,
+                                    double next_check)
+{
+    step_args_t a = {0};
+
+    a.resource_id = resource_id;
+    a.error = error;
+    a.now = now;
+    a.at = next_check;
+    return in_write_tx(ctx, failed_step, &a);
 }
 
 /* The waiting reservations in queue order, positions counted per resource
