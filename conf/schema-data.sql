@@ -167,15 +167,21 @@ CREATE TABLE IF NOT EXISTS UserFile (
     timestamp_after REAL
 );
 CREATE INDEX IF NOT EXISTS idx_UserFile_use ON UserFile (experiment_use_id);
--- Answers of send_async_command / send_async_file until the client has
--- read them with check_async_command_status (then reported = 1).
-CREATE TABLE IF NOT EXISTS AsyncRequest (
+-- Requests of send_async_command / send_async_file (ours, not the
+-- original's): 'running' while a core's worker calls the lab, then 'ok' or
+-- 'error' until check_async_command_status has reported them once (then
+-- deleted). A request still running past its deadline lost its process (a
+-- restart): it is reported as an error. Shared by every core. (Databases
+-- made before keep an unused AsyncRequest table: it may be dropped.)
+CREATE TABLE IF NOT EXISTS AsyncCommandStatus (
     id VARCHAR(32) PRIMARY KEY,
     experiment_use_id INTEGER NOT NULL REFERENCES UserUsedExperiment(id) ON DELETE CASCADE,
     status VARCHAR(10) NOT NULL,
     response TEXT,
-    reported INTEGER NOT NULL DEFAULT 0
+    deadline REAL NOT NULL
 );
+CREATE INDEX IF NOT EXISTS idx_AsyncCommandStatus_use ON AsyncCommandStatus (experiment_use_id);
+CREATE INDEX IF NOT EXISTS idx_AsyncCommandStatus_deadline ON AsyncCommandStatus (deadline);
 CREATE TABLE IF NOT EXISTS ClientProperties (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     name VARCHAR(50) NOT NULL UNIQUE,

@@ -44,6 +44,9 @@ typedef struct weblab_core_t {
     weblab_sql_pool_t *data;
     weblab_coord_t *coord;
     weblab_lab_client_t *labs;
+    /* background threads for async commands (weblab_async_worker.h), set
+     * by the glue in child_init; NULL in tools and tests without them */
+    struct weblab_async_worker_t *async;
     /* failure log limiter (weblab_core_log_due), shared by the threads */
     volatile apr_uint32_t log_next;
     volatile apr_uint32_t log_suppressed;

@@ -268,6 +268,49 @@ static apr_int64_t start_use(weblab_core_t *core,
     return use_id;
 }
 
+/* Python's truth of an answer's field, as the original reads "batch" and
+ * "keep_initializing" (response.get(key, False), then `if value:`). */
+static int truthy(const json_t *v)
+{
+    return json_is_true(v)
+           || (json_is_integer(v) && json_integer_value(v) != 0)
+           || (json_is_real(v) && json_real_value(v) != 0)
+           || (json_is_string(v) && json_string_length(v) > 0)
+           || (json_is_array(v) && json_array_size(v) > 0)
+           || (json_is_object(v) && json_object_size(v) > 0);
+}
+
+/* start_experiment answered {"keep_initializing": true}: the original
+ * records the use and then raises NotImplementedError in its confirmer
+ * thread, which only logs it, so the student waits in waiting_confirmation
+ * until the reservation ends, holding the lab. We record the same use and
+ * an error that says why, and the caller ends the reservation at once
+ * (the lab is disposed and freed; the student gets post_reservation). */
+static void refuse_keep_initializing(weblab_core_t *core,
+                                     const weblab_reservation_t *r,
+                                     apr_int64_t use_id)
+{
+    static const char why[] =
+        "start_experiment answered keep_initializing, which WebLab-Deusto"
+        " does not implement (the original raises NotImplementedError):"
+        " the use was ended and the laboratory disposed";
+    weblab_sql_t *conn;
+    double now = weblab_now();
+
+    weblab_core_log(core, WEBLAB_LOG_ERR, APR_ENOTIMPL,
+                    "weblab: lab instance %s (%s): %s", r->instance_name,
+                    r->lab.url, why);
+    if (use_id && weblab_sql_acquire(core->data, &conn) == APR_SUCCESS) {
+        if (weblab_db_use_command(conn, use_id, "@@@keep_initializing@@@",
+                                  why, now, now) == APR_SUCCESS) {
+            weblab_sql_release(core->data, conn);
+        }
+        else {
+            weblab_sql_invalidate(core->data, conn);
+        }
+    }
+}
+
 apr_status_t weblab_lifecycle_start(weblab_core_t *core,
                                     const weblab_reservation_t *r,
                                     apr_pool_t *p)
@@ -277,7 +320,7 @@ apr_status_t weblab_lifecycle_start(weblab_core_t *core,
     const char *initial_configuration = "{}";
     weblab_reservation_t *again;
     weblab_lab_target_t t;
-    int claimed = 0, confirmed = 0, batch = 0;
+    int claimed = 0, confirmed = 0, batch = 0, keep_initializing = 0;
     double now = weblab_now();
     apr_int64_t use_id;
     apr_status_t rv;
@@ -331,7 +374,9 @@ apr_status_t weblab_lifecycle_start(weblab_core_t *core,
                 initial_configuration = apr_pstrdup(p, d ? d : "{}");
                 free(d);
             }
-            batch = json_is_true(json_object_get(o, "batch"));
+            batch = truthy(json_object_get(o, "batch"));
+            keep_initializing = truthy(json_object_get(o,
+                                                       "keep_initializing"));
         }
         json_decref(o);
     }
@@ -340,7 +385,8 @@ apr_status_t weblab_lifecycle_start(weblab_core_t *core,
     rv = weblab_coord_confirm(core->coord, &confirmed, r->id, lab_sid, api,
                               initial_configuration,
                               json_quote(initial_configuration, p), use_id,
-                              now, strcmp(api, "1") ? now : 0);
+                              now, strcmp(api, "1") && !keep_initializing
+                                   ? now : 0);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -354,6 +400,10 @@ apr_status_t weblab_lifecycle_start(weblab_core_t *core,
         again->api = api;
         again->use_id = use_id;
         return dispose_claimed(core, again, p);
+    }
+    if (keep_initializing) {
+        refuse_keep_initializing(core, r, use_id);
+        return weblab_lifecycle_finish(core, r->id, WEBLAB_FINISH_KICKED, p);
     }
     if (batch) {
         return weblab_lifecycle_finish(core, r->id, WEBLAB_FINISH_BATCH, p);

@@ -7,6 +7,7 @@ static void weblab_register_hooks(apr_pool_t *p)
     weblab_child_register_hooks(p);
     weblab_handler_register_hooks(p);
     weblab_status_register_hooks(p);
+    weblab_async_register_hooks(p);
 }
 
 AP_DECLARE_MODULE(weblab) = {

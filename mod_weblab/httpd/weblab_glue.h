@@ -39,6 +39,9 @@ void weblab_handler_register_hooks(apr_pool_t *p);
 /* weblab_status.c: the instances table in server-status. */
 void weblab_status_register_hooks(apr_pool_t *p);
 
+/* weblab_async_child.c: the async commands' threads, per child. */
+void weblab_async_register_hooks(apr_pool_t *p);
+
 /* weblab_watchdog.c: registers the upkeep in post_config. */
 int weblab_watchdog_post_config(apr_pool_t *pconf, server_rec *s);
 

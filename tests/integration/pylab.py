@@ -32,6 +32,8 @@ def main():
                     help="comma list of answers, the last one repeats")
     ap.add_argument("--hang-start", action="store_true",
                     help="never answer start_experiment")
+    ap.add_argument("--keep-initializing", action="store_true",
+                    help="start_experiment answers keep_initializing: true")
     ap.add_argument("--end-data", default=None)
     a = ap.parse_args()
 
@@ -63,16 +65,32 @@ def main():
             time.sleep(3600)
         if a.api == "1":
             return "ok"
-        return json.dumps({"initial_configuration": json.dumps(
-            {"lab": "pylab"}), "batch": a.batch})
+        answer = {"initial_configuration": json.dumps({"lab": "pylab"}),
+                  "batch": a.batch}
+        if a.keep_initializing:
+            answer["keep_initializing"] = True
+        return json.dumps(answer)
+
+    def behave(text):
+        """'sleep N ...' answers after N seconds; 'fail ...' faults."""
+        words = text.split()
+        if words[:1] == ["sleep"] and len(words) > 1:
+            time.sleep(float(words[1]))
+        if words[:1] == ["fail"]:
+            raise Exception("pylab refuses: " + text)
 
     def send_command_to_device(*args):
         record("send_command_to_device", list(args))
-        return "pylab got: " + strip_session(list(args))[0]
+        command = strip_session(list(args))[0]
+        behave(command)
+        record("answered", [command])
+        return "pylab got: " + command
 
     def send_file_to_device(*args):
         record("send_file_to_device", list(args))
         content, info = strip_session(list(args))
+        behave(info)
+        record("answered", [info])
         return "pylab file %s of %d chars" % (info, len(content))
 
     def should_finish(*args):
