@@ -82,6 +82,18 @@ CREATE TABLE IF NOT EXISTS ExperimentInstance (
     manages_polling INTEGER NOT NULL DEFAULT 0,
     UNIQUE (experiment_id, instance_name)
 );
+-- Health checkers of a lab instance besides test_me (spec 3.6):
+-- checker_type 'host' (target HOST:PORT), 'webcam' or 'web' (target a
+-- URL); timeout in seconds per try. Added after the first release:
+-- weblab_schema_upgrade_data creates it in older databases.
+CREATE TABLE IF NOT EXISTS ExperimentInstanceChecker (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    instance_id INTEGER NOT NULL REFERENCES ExperimentInstance(id) ON DELETE CASCADE,
+    checker_type VARCHAR(20) NOT NULL,
+    target VARCHAR(600) NOT NULL,
+    timeout REAL NOT NULL DEFAULT 10
+);
+CREATE INDEX IF NOT EXISTS idx_ExperimentInstanceChecker_instance ON ExperimentInstanceChecker (instance_id);
 CREATE TABLE IF NOT EXISTS UserPermission (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id INTEGER NOT NULL REFERENCES "User"(id) ON DELETE CASCADE,

@@ -23,6 +23,17 @@ WebLabAdmin.start(true, function () {
                                  i.error ? W.el("span", {"class": "help"}, " " + i.error) : null]);
     }
 
+    /* the URL, and the instance's health checks under it (weblab-admin
+     * instance checkers sets them) */
+    function where(i) {
+        var url = i.url + (i.api ? " (API " + i.api + ")" : "");
+        if (!i.checkers || !i.checkers.length) { return url; }
+        return W.el("span", {}, [url, W.el("br"), W.el("span", {"class": "help"},
+            t("exps.checks") + ": " + i.checkers.map(function (c) {
+                return c.type + " " + c.target;
+            }).join(", "))]);
+    }
+
     function render(exps, insts) {
         A.options($("n-exp"), exps.map(function (e) { return e.name + "@" + e.category; }));
         A.rows($("exps"), exps, function (e) {
@@ -37,7 +48,7 @@ WebLabAdmin.start(true, function () {
         A.rows($("instances"), insts, function (i) {
             var id = i.experiment + "@" + i.category;
             return [i.instance, id, i.resource_instance + "@" + i.resource_type,
-                    i.url + (i.api ? " (API " + i.api + ")" : ""), health(i),
+                    where(i), health(i),
                     i.user ? i.user + " (" + i.state + ")" : "",
                     A.button(t("admin.remove"), function () {
                         if (confirm(t("admin.confirm_remove", {what: i.instance + ":" + id}))) {

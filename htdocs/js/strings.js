@@ -188,6 +188,7 @@ window.WEBLAB_STRINGS = {
         "exps.health.working": "working",
         "exps.health.broken": "broken",
         "exps.health.not scheduled yet": "not scheduled yet",
+        "exps.checks": "health checks",
         "exps.in_use_by": "In use by",
 
         "uses.filters": "Filters",

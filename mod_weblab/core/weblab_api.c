@@ -64,6 +64,8 @@ static const method_t methods[] = {
     {"admin_list_instances", weblab_m_admin_list_instances, NEEDS_SESSION},
     {"admin_add_instance", weblab_m_admin_add_instance, NEEDS_SESSION},
     {"admin_remove_instance", weblab_m_admin_remove_instance, NEEDS_SESSION},
+    {"admin_set_instance_checkers", weblab_m_admin_set_instance_checkers,
+     NEEDS_SESSION},
     {"admin_list_uses", weblab_m_admin_list_uses, NEEDS_SESSION},
     {"admin_get_use", weblab_m_admin_get_use, NEEDS_SESSION},
     {"admin_export_uses", weblab_m_admin_export_uses, NEEDS_SESSION},
@@ -87,7 +89,8 @@ static const char *const method_names[] = {
     "admin_revoke", "admin_grant_instructor", "admin_revoke_instructor",
     "admin_list_experiments", "admin_add_experiment",
     "admin_remove_experiment", "admin_list_instances", "admin_add_instance",
-    "admin_remove_instance", "admin_list_uses", "admin_get_use",
+    "admin_remove_instance", "admin_set_instance_checkers",
+    "admin_list_uses", "admin_get_use",
     "admin_export_uses", "admin_live_status", NULL
 };
 

@@ -183,10 +183,78 @@ static const weblab_coord_instance_t *scheduled(const apr_array_header_t *live,
     return NULL;
 }
 
+/* The checkers of d among all (weblab_instance_checker_t), as a JSON list;
+ * a password in a URL is not sent, as the Basic-auth one is not. */
+static json_t *checkers_json(const apr_array_header_t *all,
+                             const weblab_instance_def_t *d, apr_pool_t *p)
+{
+    json_t *out = json_array();
+    int i;
+
+    for (i = 0; all && i < all->nelts; i++) {
+        const weblab_instance_checker_t *k =
+            &APR_ARRAY_IDX(all, i, weblab_instance_checker_t);
+
+        if (!strcmp(k->instance_name, d->instance_name)
+            && !strcmp(k->exp_name, d->exp_name)
+            && !strcmp(k->cat_name, d->cat_name)) {
+            json_array_append_new(
+                out, json_pack("{s:s, s:s, s:f}", "type", k->check.type,
+                               "target",
+                               weblab_checker_shown_target(&k->check, p),
+                               "timeout", k->check.timeout));
+        }
+    }
+    return out;
+}
+
+#define CHECKERS_FORM \
+    "Parameter '%s' must be a list of {\"type\": \"host\" | \"webcam\" |" \
+    " \"web\", \"target\": \"HOST:PORT\" or URL, \"timeout\": seconds}"
+
+/* The "checkers" parameter (array of weblab_checker_t in *out); *given = 0
+ * when absent. Types and targets are checked by the administration layer;
+ * only the shape is checked here. */
+static weblab_error_t *checkers_param(apr_array_header_t **out, int *given,
+                                      weblab_adm_t *a)
+{
+    json_t *v = json_object_get(a->call->params, "checkers");
+    json_t *o;
+    size_t i;
+
+    *out = apr_array_make(a->call->p, 4, sizeof(weblab_checker_t));
+    *given = v && !json_is_null(v);
+    if (!*given) {
+        return NULL;
+    }
+    if (!json_is_array(v)) {
+        return weblab_adm_bad_param(a->call, CHECKERS_FORM, "checkers");
+    }
+    json_array_foreach(v, i, o) {
+        json_t *type = json_object_get(o, "type");
+        json_t *target = json_object_get(o, "target");
+        json_t *timeout = json_object_get(o, "timeout");
+        weblab_checker_t *c;
+
+        if (!json_is_object(o) || !json_is_string(type)
+            || !json_is_string(target)
+            || (timeout && !json_is_null(timeout)
+                && !json_is_number(timeout))) {
+            return weblab_adm_bad_param(a->call, CHECKERS_FORM, "checkers");
+        }
+        c = apr_array_push(*out);
+        c->type = apr_pstrdup(a->call->p, json_string_value(type));
+        c->target = apr_pstrdup(a->call->p, json_string_value(target));
+        c->timeout = json_is_number(timeout) ? json_number_value(timeout)
+                                             : WEBLAB_CHECKER_TIMEOUT;
+    }
+    return NULL;
+}
+
 weblab_error_t *weblab_m_admin_list_instances(json_t **result,
                                               weblab_call_t *call)
 {
-    apr_array_header_t *defs, *live = NULL;
+    apr_array_header_t *defs, *checkers, *live = NULL;
     json_t *list;
     weblab_adm_t a;
     weblab_error_t *err = weblab_adm_enter(&a, call, WEBLAB_ADM_ADMIN);
@@ -199,6 +267,12 @@ weblab_error_t *weblab_m_admin_list_instances(json_t **result,
     rv = weblab_db_admin_instance_list(a.adm, &defs, call->p);
     if (rv != APR_SUCCESS) {
         return weblab_adm_finish(&a, result, NULL, rv);
+    }
+    /* a database older than checkers has no table for them (yet): the
+     * instances are still listed, their checkers as null */
+    if (weblab_db_admin_instance_checkers(a.adm, &checkers, call->p)
+        != APR_SUCCESS) {
+        checkers = NULL;
     }
     rv = weblab_coord_instances(call->core->coord, &live, call->p);
     if (rv != APR_SUCCESS && rv != APR_ENOTIMPL) {
@@ -219,7 +293,7 @@ weblab_error_t *weblab_m_admin_list_instances(json_t **result,
             list,
             json_pack(
                 "{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:s, s:o, s:o,"
-                " s:o}",
+                " s:o, s:o}",
                 "experiment", d->exp_name, "category", d->cat_name, "instance",
                 d->instance_name, "resource_type", d->resource_type,
                 "resource_instance", d->resource_instance, "transport",
@@ -228,7 +302,9 @@ weblab_error_t *weblab_m_admin_list_instances(json_t **result,
                 "manages_polling", d->manages_polling, "health", health,
                 "error", weblab_adm_js(in ? in->error : NULL), "user",
                 weblab_adm_js(in ? in->holder_login : NULL), "state",
-                weblab_adm_js(in ? in->holder_state : NULL)));
+                weblab_adm_js(in ? in->holder_state : NULL), "checkers",
+                checkers ? checkers_json(checkers, d, call->p)
+                         : json_null()));
     }
     return weblab_adm_finish(&a, result, list, APR_SUCCESS);
 }
@@ -237,8 +313,10 @@ weblab_error_t *weblab_m_admin_add_instance(json_t **result,
                                             weblab_call_t *call)
 {
     weblab_instance_def_t d;
+    apr_array_header_t *checkers = NULL;
     const char *resource = NULL;
-    int mp = -1;
+    int mp = -1, checks = 0;
+    apr_status_t rv;
     weblab_adm_t a;
     weblab_error_t *err = weblab_adm_enter(&a, call, WEBLAB_ADM_ADMIN);
 
@@ -256,6 +334,9 @@ weblab_error_t *weblab_m_admin_add_instance(json_t **result,
         && !(d.auth_password = weblab_adm_str(&a, "auth_password", 1, &err),
              err)) {
         mp = weblab_adm_bool(&a, "manages_polling", &err);
+    }
+    if (!err) {
+        err = checkers_param(&checkers, &checks, &a);
     }
     if (!err && resource) {
         const char *at = strchr(resource, '@');
@@ -276,8 +357,49 @@ weblab_error_t *weblab_m_admin_add_instance(json_t **result,
         return weblab_adm_leave(&a, err);
     }
     d.manages_polling = mp > 0;
-    return weblab_adm_finish(&a, result, NULL,
-                             weblab_db_admin_instance_add(a.adm, &d));
+    /* the instance and its checkers, or nothing */
+    rv = weblab_db_admin_begin(a.adm);
+    if (rv == APR_SUCCESS) {
+        rv = weblab_db_admin_instance_add(a.adm, &d);
+        if (rv == APR_SUCCESS && checks) {
+            rv = weblab_db_admin_instance_set_checkers(
+                a.adm, d.exp_name, d.cat_name, d.instance_name, checkers);
+        }
+        if (weblab_db_admin_end(a.adm, rv == APR_SUCCESS) != APR_SUCCESS
+            && rv == APR_SUCCESS) {
+            rv = APR_EGENERAL;
+        }
+    }
+    return weblab_adm_finish(&a, result, NULL, rv);
+}
+
+weblab_error_t *weblab_m_admin_set_instance_checkers(json_t **result,
+                                                     weblab_call_t *call)
+{
+    const char *exp, *cat, *inst = NULL;
+    apr_array_header_t *checkers = NULL;
+    int given = 0;
+    weblab_adm_t a;
+    weblab_error_t *err = weblab_adm_enter(&a, call, WEBLAB_ADM_ADMIN);
+
+    if (err) {
+        return err;
+    }
+    if (weblab_adm_experiment(&a, &exp, &cat, &err)
+        && !(inst = weblab_adm_str(&a, "instance", 0, &err), err)) {
+        err = checkers_param(&checkers, &given, &a);
+        if (!err && !given) {
+            err = weblab_adm_bad_param(call, "Parameter '%s' is required "
+                                       "([] removes them all)", "checkers");
+        }
+    }
+    if (err) {
+        return weblab_adm_leave(&a, err);
+    }
+    return weblab_adm_finish(
+        &a, result, NULL,
+        weblab_db_admin_instance_set_checkers(a.adm, exp, cat, inst,
+                                              checkers));
 }
 
 weblab_error_t *weblab_m_admin_remove_instance(json_t **result,

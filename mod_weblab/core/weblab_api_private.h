@@ -109,6 +109,8 @@ weblab_error_t *weblab_m_admin_add_instance(json_t **result,
         weblab_call_t *call);
 weblab_error_t *weblab_m_admin_remove_instance(json_t **result,
         weblab_call_t *call);
+weblab_error_t *weblab_m_admin_set_instance_checkers(json_t **result,
+        weblab_call_t *call);
 weblab_error_t *weblab_m_admin_list_uses(json_t **result,
         weblab_call_t *call);
 weblab_error_t *weblab_m_admin_get_use(json_t **result,

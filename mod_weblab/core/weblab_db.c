@@ -121,6 +121,43 @@ apr_status_t weblab_db_instances(apr_array_header_t **defs, weblab_sql_t *c,
     return APR_SUCCESS;
 }
 
+apr_status_t weblab_db_instance_checkers(apr_array_header_t **checkers,
+                                         weblab_sql_t *c, apr_pool_t *p)
+{
+    weblab_sql_rows_t *rows;
+    apr_array_header_t *out;
+    apr_status_t rv;
+
+    *checkers = NULL;
+    rv = weblab_sql_select(c, &rows, p,
+                           "SELECT e.name, cat.name, i.instance_name,"
+                           " k.checker_type, k.target, k.timeout"
+                           " FROM ExperimentInstanceChecker k"
+                           " JOIN ExperimentInstance i ON i.id = k.instance_id"
+                           " JOIN Experiment e ON e.id = i.experiment_id"
+                           " JOIN ExperimentCategory cat"
+                           " ON cat.id = e.category_id"
+                           " ORDER BY cat.name, e.name, i.instance_name, k.id",
+                           NULL);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    out = apr_array_make(p, rows->nrows ? rows->nrows : 1,
+                         sizeof(weblab_instance_checker_t));
+    while (weblab_sql_next(rows)) {
+        weblab_instance_checker_t *k = apr_array_push(out);
+
+        k->exp_name = weblab_sql_str(rows, 0);
+        k->cat_name = weblab_sql_str(rows, 1);
+        k->instance_name = weblab_sql_str(rows, 2);
+        k->check.type = weblab_sql_str(rows, 3);
+        k->check.target = weblab_sql_str(rows, 4);
+        k->check.timeout = weblab_sql_double(rows, 5);
+    }
+    *checkers = out;
+    return APR_SUCCESS;
+}
+
 const char *weblab_db_iso_date(double epoch, apr_pool_t *p)
 {
     apr_time_exp_t tm;

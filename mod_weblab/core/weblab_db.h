@@ -9,6 +9,7 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 #include "weblab_sql.h"
+#include "weblab_checkers.h"
 
 typedef struct weblab_user_t {
     apr_int64_t id;
@@ -100,6 +101,21 @@ apr_status_t weblab_db_user_flags(int *is_admin, int *is_instructor,
 /* All configured lab instances (array of weblab_instance_def_t). */
 apr_status_t weblab_db_instances(apr_array_header_t **defs, weblab_sql_t *c,
                                  apr_pool_t *p);
+
+/* A health checker of a lab instance (ExperimentInstanceChecker). */
+typedef struct weblab_instance_checker_t {
+    const char *exp_name;
+    const char *cat_name;
+    const char *instance_name;
+    weblab_checker_t check;
+} weblab_instance_checker_t;
+
+/* Every configured checker (array of weblab_instance_checker_t), by
+ * category, experiment and instance, then in the order they were given.
+ * Fails on a database made before checkers existed (the table is created
+ * by weblab_schema_upgrade_data). */
+apr_status_t weblab_db_instance_checkers(apr_array_header_t **checkers,
+                                         weblab_sql_t *c, apr_pool_t *p);
 
 /* ---- uses log ---- */
 

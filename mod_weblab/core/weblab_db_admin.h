@@ -298,6 +298,20 @@ apr_status_t weblab_db_admin_instance_remove(weblab_db_admin_t *adm,
 apr_status_t weblab_db_admin_instance_list(weblab_db_admin_t *adm,
                                            apr_array_header_t **defs,
                                            apr_pool_t *p);
+/* Replace the health checkers of one lab instance with checkers (array of
+ * weblab_checker_t; NULL or empty: none left). Each must pass
+ * weblab_checker_problem, none may be given twice (same type and target)
+ * and an instance has at most WEBLAB_DB_ADMIN_CHECKERS_MAX; an unknown
+ * instance is APR_ENOENT. */
+#define WEBLAB_DB_ADMIN_CHECKERS_MAX 16
+apr_status_t weblab_db_admin_instance_set_checkers(
+    weblab_db_admin_t *adm, const char *exp_name, const char *cat_name,
+    const char *instance_name, const apr_array_header_t *checkers);
+/* Every instance's checkers (array of weblab_instance_checker_t), sorted
+ * by category, experiment, instance and then as given. */
+apr_status_t weblab_db_admin_instance_checkers(weblab_db_admin_t *adm,
+                                               apr_array_header_t **checkers,
+                                               apr_pool_t *p);
 
 /* ---- uses log ---- */
 

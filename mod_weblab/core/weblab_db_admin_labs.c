@@ -118,6 +118,8 @@ apr_status_t weblab_db_admin_experiment_remove(weblab_db_admin_t *adm,
 {
     static const char *const deletes[] = {
         "DELETE FROM ExperimentClientParameter WHERE experiment_id = ?",
+        "DELETE FROM ExperimentInstanceChecker WHERE instance_id IN"
+        " (SELECT id FROM ExperimentInstance WHERE experiment_id = ?)",
         "DELETE FROM ExperimentInstance WHERE experiment_id = ?",
         "DELETE FROM Experiment WHERE id = ?",
         NULL
@@ -331,6 +333,15 @@ apr_status_t weblab_db_admin_instance_remove(weblab_db_admin_t *adm,
     }
     rv = weblab_dbadm_experiment_id(adm, &exp_id, exp_name, cat_name);
     if (rv == APR_SUCCESS) {
+        /* MySQL may not cascade a column's REFERENCES: delete them here */
+        rv = weblab_sql_exec(adm->c, NULL,
+                             "DELETE FROM ExperimentInstanceChecker WHERE"
+                             " instance_id IN (SELECT id FROM"
+                             " ExperimentInstance WHERE experiment_id = ?"
+                             " AND instance_name = ?)",
+                             "is", exp_id, instance_name);
+    }
+    if (rv == APR_SUCCESS) {
         rv = weblab_sql_exec(adm->c, &changes,
                              "DELETE FROM ExperimentInstance WHERE"
                              " experiment_id = ? AND instance_name = ?",
@@ -383,6 +394,106 @@ apr_status_t weblab_db_admin_instance_list(weblab_db_admin_t *adm,
         d->manages_polling = (int)weblab_sql_int(rows, 10);
     }
     return APR_SUCCESS;
+}
+
+static apr_status_t check_checkers(weblab_db_admin_t *adm,
+                                   const apr_array_header_t *checkers)
+{
+    int n = checkers ? checkers->nelts : 0;
+    int i, j;
+
+    if (n > WEBLAB_DB_ADMIN_CHECKERS_MAX) {
+        return weblab_dbadm_fail(adm, APR_EINVAL, "an instance has at most "
+                                 "%d checkers", WEBLAB_DB_ADMIN_CHECKERS_MAX);
+    }
+    for (i = 0; i < n; i++) {
+        const weblab_checker_t *c =
+            &APR_ARRAY_IDX(checkers, i, weblab_checker_t);
+        const char *why = weblab_checker_problem(c, adm->pool);
+
+        if (why) {
+            return weblab_dbadm_fail(adm, APR_EINVAL, "%s", why);
+        }
+        for (j = 0; j < i; j++) {
+            const weblab_checker_t *o =
+                &APR_ARRAY_IDX(checkers, j, weblab_checker_t);
+
+            if (!strcmp(o->type, c->type) && !strcmp(o->target, c->target)) {
+                return weblab_dbadm_fail(adm, APR_EEXIST, "the %s check '%s' "
+                                         "is given twice", c->type,
+                                         c->target);
+            }
+        }
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t weblab_db_admin_instance_set_checkers(
+    weblab_db_admin_t *adm, const char *exp_name, const char *cat_name,
+    const char *instance_name, const apr_array_header_t *checkers)
+{
+    weblab_sql_rows_t *rows;
+    apr_int64_t exp_id, inst_id = 0;
+    apr_status_t rv;
+    int i;
+
+    if ((rv = weblab_dbadm_check(adm, "experiment", exp_name)) != APR_SUCCESS
+        || (rv = weblab_dbadm_check(adm, "category", cat_name))
+           != APR_SUCCESS
+        || (rv = weblab_dbadm_check(adm, "instance", instance_name))
+           != APR_SUCCESS
+        || (rv = check_checkers(adm, checkers)) != APR_SUCCESS
+        || (rv = weblab_dbadm_txn_begin(adm)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = weblab_dbadm_experiment_id(adm, &exp_id, exp_name, cat_name);
+    if (rv == APR_SUCCESS) {
+        rv = weblab_sql_select(adm->c, &rows, adm->pool,
+                               "SELECT id FROM ExperimentInstance WHERE"
+                               " experiment_id = ? AND instance_name = ?",
+                               "is", exp_id, instance_name);
+        if (rv != APR_SUCCESS) {
+            rv = weblab_dbadm_sql_fail(adm, rv, "finding the instance");
+        }
+        else if (weblab_sql_next(rows)) {
+            inst_id = weblab_sql_int(rows, 0);
+        }
+        else {
+            rv = weblab_dbadm_fail(adm, APR_ENOENT, "unknown instance '%s' "
+                                   "of %s@%s", instance_name, exp_name,
+                                   cat_name);
+        }
+    }
+    if (rv != APR_SUCCESS) {
+        return weblab_dbadm_txn_end(adm, rv);
+    }
+    rv = weblab_sql_exec(adm->c, NULL,
+                         "DELETE FROM ExperimentInstanceChecker"
+                         " WHERE instance_id = ?", "i", inst_id);
+    for (i = 0; rv == APR_SUCCESS && checkers && i < checkers->nelts; i++) {
+        const weblab_checker_t *c =
+            &APR_ARRAY_IDX(checkers, i, weblab_checker_t);
+
+        rv = weblab_sql_exec(adm->c, NULL,
+                             "INSERT INTO ExperimentInstanceChecker"
+                             " (instance_id, checker_type, target, timeout)"
+                             " VALUES (?, ?, ?, ?)", "issd", inst_id,
+                             c->type, c->target, c->timeout);
+    }
+    if (rv != APR_SUCCESS) {
+        rv = weblab_dbadm_sql_fail(adm, rv, "setting the checkers");
+    }
+    return weblab_dbadm_txn_end(adm, rv);
+}
+
+apr_status_t weblab_db_admin_instance_checkers(weblab_db_admin_t *adm,
+                                               apr_array_header_t **checkers,
+                                               apr_pool_t *p)
+{
+    apr_status_t rv = weblab_db_instance_checkers(checkers, adm->c, p);
+
+    return rv == APR_SUCCESS
+        ? rv : weblab_dbadm_sql_fail(adm, rv, "listing the checkers");
 }
 
 /* ---- uses ---- */

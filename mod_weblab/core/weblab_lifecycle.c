@@ -1,4 +1,5 @@
 #include "weblab_lifecycle.h"
+#include "weblab_health.h"
 #include "weblab_ids.h"
 
 #include <string.h>
@@ -559,51 +560,102 @@ static apr_status_t expire_one(weblab_core_t *core,
     return weblab_lifecycle_expire(&expired, core, r, weblab_now(), p);
 }
 
+/* Re-test the broken instances that are due: test_me and their checkers
+ * (weblab_health.c). A resource that serves several lab instances comes
+ * back only when all of them pass, or it would flap. */
 static void retest_broken(weblab_core_t *core, apr_array_header_t *broken,
                           apr_pool_t *p)
 {
-    int i;
+    apr_array_header_t *labs;
+    const char **why;           /* per row: NULL when it passed */
+    int i, j;
 
-    for (i = 0; broken && i < broken->nelts; i++) {
+    if (!broken || !broken->nelts) {
+        return;
+    }
+    labs = apr_array_make(p, broken->nelts,
+                          sizeof(const weblab_instance_def_t *));
+    for (i = 0; i < broken->nelts; i++) {
+        APR_ARRAY_PUSH(labs, const weblab_instance_def_t *) =
+            &APR_ARRAY_IDX(broken, i, weblab_coord_broken_t).lab;
+    }
+    weblab_health_check_labs(&why, core, labs, p);
+    for (i = 0; i < broken->nelts; i++) {
         weblab_coord_broken_t *b = &APR_ARRAY_IDX(broken, i,
                                                   weblab_coord_broken_t);
         const char *echo = NULL, *errmsg = NULL;
         const char *msg = apr_psprintf(p, "%f", weblab_now());
         weblab_lab_target_t t;
         apr_status_t rv;
-        int ok;
 
         lab_target(&t, &b->lab);
         rv = weblab_lab_test_me(&echo, &errmsg, core->labs, &t, msg, p);
-        ok = rv == APR_SUCCESS && echo && !strcmp(echo, msg);
-        if (ok) {
+        if (rv != APR_SUCCESS || !echo || strcmp(echo, msg)) {
+            errmsg = errmsg ? errmsg : "test_me did not echo";
+            why[i] = why[i] ? apr_pstrcat(p, errmsg, "; ", why[i], NULL)
+                            : errmsg;
+        }
+    }
+    for (i = 0; i < broken->nelts; i++) {
+        weblab_coord_broken_t *b = &APR_ARRAY_IDX(broken, i,
+                                                  weblab_coord_broken_t);
+        const char *error = NULL;
+        int first = 1;
+
+        for (j = 0; j < broken->nelts; j++) {
+            if (APR_ARRAY_IDX(broken, j, weblab_coord_broken_t).resource_id
+                != b->resource_id) {
+                continue;
+            }
+            if (j < i) {
+                first = 0;              /* reported with row j */
+                break;
+            }
+            error = error ? error : why[j];
+        }
+        if (!first) {
+            continue;
+        }
+        if (!error) {
             weblab_core_log(core, WEBLAB_LOG_INFO, APR_SUCCESS,
                             "weblab: instance %s (%s) answers again; back"
                             " in service", b->lab.instance_name, b->lab.url);
         }
-        weblab_coord_instance_checked(core->coord, b->resource_id, ok,
-                                      ok ? NULL : (errmsg ? errmsg
-                                                  : "test_me did not echo"),
-                                      weblab_now() + BROKEN_RETEST);
+        weblab_coord_instance_checked(core->coord, b->resource_id, !error,
+                                      error, weblab_now() + BROKEN_RETEST);
     }
 }
 
-/* Every check_interval: test_me on every working instance; one that does
- * not echo leaves service and its student is re-queued (broken ones are
- * re-tested by retest_broken until they answer again). */
+/* Every check_interval: test_me and the checkers (weblab_health.c) of
+ * every working instance; one that fails leaves service and its student
+ * is re-queued (broken ones are re-tested by retest_broken until they
+ * pass again). */
 static void health_pass(weblab_core_t *core, apr_pool_t *p)
 {
-    apr_array_header_t *all;
-    int i;
+    apr_array_header_t *all, *labs;
+    const char **checked;
+    int i, k;
 
     if (weblab_coord_instances(core->coord, &all, p) != APR_SUCCESS) {
         return;
     }
+    labs = apr_array_make(p, all->nelts + 1,
+                          sizeof(const weblab_instance_def_t *));
     for (i = 0; i < all->nelts; i++) {
+        weblab_coord_instance_t *in = &APR_ARRAY_IDX(all, i,
+                                                     weblab_coord_instance_t);
+
+        if (in->working) {
+            APR_ARRAY_PUSH(labs, const weblab_instance_def_t *) = &in->lab;
+        }
+    }
+    weblab_health_check_labs(&checked, core, labs, p);
+    for (i = 0, k = 0; i < all->nelts; i++) {
         weblab_coord_instance_t *in = &APR_ARRAY_IDX(all, i,
                                                      weblab_coord_instance_t);
         const char *echo = NULL, *errmsg = NULL;
         const char *msg = apr_psprintf(p, "%f", weblab_now());
+        const char *why;
         weblab_lab_target_t t;
         apr_status_t rv;
         double now;
@@ -611,13 +663,23 @@ static void health_pass(weblab_core_t *core, apr_pool_t *p)
         if (!in->working) {
             continue;
         }
+        why = checked[k++];
         lab_target(&t, &in->lab);
         rv = weblab_lab_test_me(&echo, &errmsg, core->labs, &t, msg, p);
         if (rv == APR_SUCCESS && echo && !strcmp(echo, msg)) {
-            continue;
+            if (!why) {
+                continue;
+            }
+            errmsg = why;
         }
-        if (rv == APR_SUCCESS) {
-            errmsg = "test_me did not echo";
+        else {
+            if (rv == APR_SUCCESS) {
+                errmsg = "test_me did not echo";
+            }
+            if (why) {
+                errmsg = apr_pstrcat(p, errmsg ? errmsg : "no answer", "; ",
+                                     why, NULL);
+            }
         }
         weblab_core_log(core, WEBLAB_LOG_WARN, rv,
                         "weblab: health check of %s (%s) failed: %s; out of"

@@ -73,12 +73,26 @@ ADMIN_CALLS = [
                    == {"type": "integer", "value": "600"} for e in r)),
     ("admin_add_instance", {"experiment": "robot@Robots", "instance": "robot1",
                             "url": "http://127.0.0.1:9/",
-                            "resource": "robot1@robot_queue"},
+                            "resource": "robot1@robot_queue",
+                            "checkers": [{"type": "host",
+                                          "target": "127.0.0.1:9"}]},
+     lambda r: r == {}),
+    ("admin_set_instance_checkers",
+     {"experiment": "robot@Robots", "instance": "robot1",
+      "checkers": [{"type": "webcam", "timeout": 2,
+                    "target": "http://cam:pw@127.0.0.1:9/x.jpg"},
+                   {"type": "host", "target": "127.0.0.1:9"}]},
      lambda r: r == {}),
     ("admin_list_instances", {},
      lambda r: any(i["instance"] == "robot1"
-                   and i["resource_type"] == "robot_queue" for i in r)
-     and any(i["instance"] == "exp1" for i in r)),
+                   and i["resource_type"] == "robot_queue"
+                   # a password in a checker's URL is not sent
+                   and i["checkers"] == [
+                       {"type": "webcam", "timeout": 2.0,
+                        "target": "http://cam:***@127.0.0.1:9/x.jpg"},
+                       {"type": "host", "target": "127.0.0.1:9",
+                        "timeout": 10.0}] for i in r)
+     and any(i["instance"] == "exp1" and i["checkers"] == [] for i in r)),
     ("admin_remove_instance", {"experiment": "robot@Robots",
                                "instance": "robot1"}, lambda r: r == {}),
     ("admin_remove_experiment", {"experiment": "robot@Robots"},
@@ -203,6 +217,27 @@ def test_admin_input_errors_are_explained(dep):
         ("admin_get_use", {"id": 999999}, "There is no use 999999"),
         ("admin_set_disabled", {"login": "admin", "disabled": True},
          "cannot disable yourself"),
+        ("admin_set_instance_checkers",
+         {"experiment": EXP, "instance": "exp1",
+          "checkers": [{"type": "ping", "target": "127.0.0.1:9"}]},
+         "unknown checker type 'ping' (host, webcam or web)"),
+        ("admin_set_instance_checkers",
+         {"experiment": EXP, "instance": "exp1",
+          "checkers": [{"type": "host", "target": "127.0.0.1"}]},
+         "must look like HOST:PORT"),
+        ("admin_set_instance_checkers",
+         {"experiment": EXP, "instance": "exp1", "checkers": "host"},
+         "must be a list of"),
+        ("admin_set_instance_checkers", {"experiment": EXP,
+                                         "instance": "exp1"},
+         "'checkers' is required"),
+        ("admin_set_instance_checkers",
+         {"experiment": EXP, "instance": "exp9", "checkers": []},
+         "unknown instance 'exp9'"),
+        ("admin_add_instance",
+         {"experiment": EXP, "instance": "exp9", "url": "http://127.0.0.1:9/",
+          "checkers": [{"type": "web", "target": "ftp://x/"}]},
+         "must start with http:// or https://"),
     ]
     for method, params, words in cases:
         e = refused(admin, method, params)
@@ -211,6 +246,13 @@ def test_admin_input_errors_are_explained(dep):
     # the bad CSV added nobody (all or nothing)
     assert dep.db_query('SELECT COUNT(*) FROM "User" WHERE login = ?',
                         ["zed"]) == [[0]]
+    # an instance with a bad checker is not added either
+    assert dep.db_query("SELECT COUNT(*) FROM ExperimentInstance WHERE"
+                        " instance_name = 'exp9'") == [[0]]
+    assert dep.db_query("SELECT COUNT(*) FROM ExperimentInstanceChecker"
+                        " k JOIN ExperimentInstance i ON i.id ="
+                        " k.instance_id WHERE i.instance_name = 'exp1'") \
+        == [[0]]
 
 
 def test_uses_filters_and_csv(dep):

@@ -9,6 +9,7 @@
 #include <apr_strings.h>
 
 #include "weblab_db.h"
+#include "weblab_db_admin.h"
 #include "weblab_schema.h"
 #include "weblab_password.h"
 #include "test_mysql_env.h"
@@ -569,6 +570,108 @@ START_TEST(test_instances)
 }
 END_TEST
 
+/* ---- health checkers ---- */
+
+static int checker_rows(void)
+{
+    weblab_sql_rows_t *rows;
+
+    ck_assert_int_eq(weblab_sql_select(db, &rows, pool, "SELECT COUNT(*)"
+                                       " FROM ExperimentInstanceChecker",
+                                       NULL), APR_SUCCESS);
+    ck_assert(weblab_sql_next(rows));
+    return (int)weblab_sql_int(rows, 0);
+}
+
+START_TEST(test_instance_checkers)
+{
+    apr_array_header_t *set = apr_array_make(pool, 4,
+                                             sizeof(weblab_checker_t));
+    apr_array_header_t *got;
+    const weblab_instance_checker_t *k;
+    weblab_db_admin_t *adm;
+
+    weblab_db_admin_make(&adm, db, pool);
+    APR_ARRAY_PUSH(set, weblab_checker_t) =
+        (weblab_checker_t){ "webcam", "http://cam1/image.jpg", 10 };
+    APR_ARRAY_PUSH(set, weblab_checker_t) =
+        (weblab_checker_t){ "host", "192.0.2.7:8080", 2.5 };
+    ck_assert_int_eq(weblab_db_admin_instance_set_checkers(
+                         adm, "dummy", "Dummy experiments", "exp1", set),
+                     APR_SUCCESS);
+    ck_assert_int_eq(weblab_db_instance_checkers(&got, db, pool),
+                     APR_SUCCESS);
+    ck_assert_int_eq(got->nelts, 2);
+    k = &APR_ARRAY_IDX(got, 0, weblab_instance_checker_t);
+    ck_assert_str_eq(k->exp_name, "dummy");
+    ck_assert_str_eq(k->cat_name, "Dummy experiments");
+    ck_assert_str_eq(k->instance_name, "exp1");
+    ck_assert_str_eq(k->check.type, "webcam");
+    ck_assert_str_eq(k->check.target, "http://cam1/image.jpg");
+    ck_assert(k->check.timeout == 10);
+    k = &APR_ARRAY_IDX(got, 1, weblab_instance_checker_t);
+    ck_assert_str_eq(k->check.type, "host");
+    ck_assert(k->check.timeout == 2.5);
+
+    /* bad input: a clear message and nothing changed */
+    APR_ARRAY_PUSH(set, weblab_checker_t) =
+        (weblab_checker_t){ "ping", "192.0.2.7", 10 };
+    ck_assert_int_eq(weblab_db_admin_instance_set_checkers(
+                         adm, "dummy", "Dummy experiments", "exp1", set),
+                     APR_EINVAL);
+    ck_assert_str_eq(weblab_db_admin_error(adm),
+                     "unknown checker type 'ping' (host, webcam or web)");
+    APR_ARRAY_IDX(set, 2, weblab_checker_t) =
+        (weblab_checker_t){ "host", "192.0.2.7:8080", 5 };
+    ck_assert_int_eq(weblab_db_admin_instance_set_checkers(
+                         adm, "dummy", "Dummy experiments", "exp1", set),
+                     APR_EEXIST);
+    ck_assert_str_eq(weblab_db_admin_error(adm), "the host check "
+                     "'192.0.2.7:8080' is given twice");
+    ck_assert_int_eq(weblab_db_admin_instance_set_checkers(
+                         adm, "dummy", "Dummy experiments", "exp9", NULL),
+                     APR_ENOENT);
+    ck_assert_int_eq(checker_rows(), 2);
+
+    /* replaced, then removed with their instance */
+    set->nelts = 1;
+    ck_assert_int_eq(weblab_db_admin_instance_set_checkers(
+                         adm, "dummy", "Dummy experiments", "exp1", set),
+                     APR_SUCCESS);
+    ck_assert_int_eq(checker_rows(), 1);
+    ck_assert_int_eq(weblab_db_admin_instance_remove(
+                         adm, "dummy", "Dummy experiments", "exp1"),
+                     APR_SUCCESS);
+    ck_assert_int_eq(checker_rows(), 0);
+}
+END_TEST
+
+/* A database made before checkers existed gets their table. */
+START_TEST(test_schema_upgrade)
+{
+    apr_array_header_t *got;
+    int upgraded = -1;
+
+    ck_assert_int_eq(weblab_sql_exec(db, NULL, "DROP TABLE"
+                                     " ExperimentInstanceChecker", NULL),
+                     APR_SUCCESS);
+    ck_assert_int_ne(weblab_db_instance_checkers(&got, db, pool),
+                     APR_SUCCESS);
+    ck_assert_int_eq(weblab_schema_upgrade_data(&upgraded, db, pool),
+                     APR_SUCCESS);
+    ck_assert_int_eq(upgraded, 1);
+    ck_assert_int_eq(weblab_db_instance_checkers(&got, db, pool),
+                     APR_SUCCESS);
+    ck_assert_int_eq(got->nelts, 0);
+    ck_assert_int_eq(weblab_schema_upgrade_data(&upgraded, db, pool),
+                     APR_SUCCESS);
+    ck_assert_int_eq(upgraded, 0);
+    /* the rest of the data is untouched */
+    ck_assert_int_eq(weblab_db_instances(&got, db, pool), APR_SUCCESS);
+    ck_assert_int_eq(got->nelts, 2);
+}
+END_TEST
+
 /* ---- dates ---- */
 
 START_TEST(test_iso_date)
@@ -810,6 +913,8 @@ static Suite *db_suite(void)
     tcase_add_test(tc, test_metachar_login);
     tcase_add_test(tc, test_passwords_priority);
     tcase_add_test(tc, test_instances);
+    tcase_add_test(tc, test_instance_checkers);
+    tcase_add_test(tc, test_schema_upgrade);
     tcase_add_test(tc, test_iso_date);
     suite_add_tcase(s, tc);
 

@@ -153,7 +153,11 @@ int admin_deploy_write(const admin_deploy_t *dep, apr_pool_t *p);
 /* Open a deployment for a subcommand: checks DIR, drops privileges to its
  * owner when root, reads weblab.conf. */
 int admin_deploy_open(admin_deploy_t **dep, const char *dir, apr_pool_t *p);
-/* ...and open its data database as an admin handle. */
+/* Bring its data database up to date (weblab_schema_upgrade_data) before
+ * the cores start: says so unless quiet; a failure is only a warning (the
+ * cores report an unreachable database themselves). */
+void admin_db_upgrade(const admin_deploy_t *dep, int quiet, apr_pool_t *p);
+/* ...and open its data database as an admin handle, brought up to date. */
 int admin_db_open(weblab_db_admin_t **adm, admin_deploy_t **dep,
                   const char *dir, apr_pool_t *p);
 
@@ -225,6 +229,7 @@ admin_handler_fn admin_cmd_experiment_list;
 admin_handler_fn admin_cmd_experiment_remove;
 admin_handler_fn admin_cmd_instance_add;
 admin_handler_fn admin_cmd_instance_list;
+admin_handler_fn admin_cmd_instance_checkers;
 admin_handler_fn admin_cmd_instance_remove;
 admin_handler_fn admin_cmd_uses;
 
@@ -241,6 +246,7 @@ extern const apr_getopt_option_t admin_grant_options[];
 extern const apr_getopt_option_t admin_revoke_options[];
 extern const apr_getopt_option_t admin_experiment_add_options[];
 extern const apr_getopt_option_t admin_instance_add_options[];
+extern const apr_getopt_option_t admin_instance_checkers_options[];
 extern const apr_getopt_option_t admin_uses_options[];
 extern const apr_getopt_option_t admin_no_options[];
 

@@ -12,6 +12,7 @@
  *   lab.exp1.command = /.../experiment_server --bind 127.0.0.1 --port 10001 ...
  */
 #include "admin.h"
+#include "weblab_schema.h"
 
 #include "config.h"
 
@@ -429,6 +430,33 @@ int admin_deploy_open(admin_deploy_t **dep, const char *dir, apr_pool_t *p)
     return admin_deploy_read(dep, abs, p);
 }
 
+void admin_db_upgrade(const admin_deploy_t *dep, int quiet, apr_pool_t *p)
+{
+    weblab_sql_t *c;
+    int upgraded = 0;
+    apr_status_t rv;
+
+    if (!strncmp(dep->database, "sqlite:", 7)
+        && access(dep->database + 7, R_OK | W_OK)) {
+        return;                 /* never create it here; the cores say so */
+    }
+    rv = weblab_sql_open(&c, dep->database, p);
+    if (rv == APR_SUCCESS) {
+        rv = weblab_schema_upgrade_data(&upgraded, c, p);
+        if (rv != APR_SUCCESS) {
+            admin_warn("the database %s could not be brought up to date "
+                       "(new tables): %s",
+                       weblab_sql_dsn_redact(dep->database, p),
+                       weblab_sql_error(c));
+        }
+        weblab_sql_close(c);
+    }
+    if (upgraded && !quiet) {
+        printf("the database %s has the tables of this version now\n",
+               weblab_sql_dsn_redact(dep->database, p));
+    }
+}
+
 int admin_db_open(weblab_db_admin_t **adm, admin_deploy_t **depp,
                   const char *dir, apr_pool_t *p)
 {
@@ -451,6 +479,14 @@ int admin_db_open(weblab_db_admin_t **adm, admin_deploy_t **depp,
                            weblab_sql_dsn_redact(dep->database, p),
                            rv == APR_ENOTIMPL ? " (engine not supported yet)"
                                               : "");
+    }
+    /* a database made by an older version gets the tables added since */
+    rv = weblab_schema_upgrade_data(NULL, c, p);
+    if (rv != APR_SUCCESS) {
+        return admin_error("the database %s could not be brought up to date "
+                           "(new tables): %s",
+                           weblab_sql_dsn_redact(dep->database, p),
+                           weblab_sql_error(c));
     }
     weblab_db_admin_make(adm, c, p);
     if (depp) {

@@ -10,8 +10,21 @@
 enum {
     OPT_CLIENT = OPT_FIRST_FREE, OPT_PARAM, OPT_URL, OPT_RESOURCE, OPT_API,
     OPT_TRANSPORT, OPT_AUTH_USER, OPT_AUTH_PASSWORD, OPT_MANAGES_POLLING,
-    OPT_USER, OPT_LIMIT
+    OPT_USER, OPT_LIMIT, OPT_CHECK_HOST, OPT_CHECK_WEBCAM, OPT_CHECK_WEB,
+    OPT_CHECK_TIMEOUT, OPT_CLEAR
 };
+
+/* The health checkers' options, shared by "instance add" and "instance
+ * checkers" (spec 3.6: the original's IsUpAndRunningHandlers). */
+#define CHECKER_OPTIONS \
+    { "check-host", OPT_CHECK_HOST, 1, "=HOST:PORT health check: the host " \
+      "accepts TCP connections (2 tries); repeat for several" }, \
+    { "check-webcam", OPT_CHECK_WEBCAM, 1, "=URL health check: GET URL " \
+      "answers an image/jpeg, image/jpg or image/png (3 tries)" }, \
+    { "check-web", OPT_CHECK_WEB, 1, "=URL health check: GET URL answers " \
+      "JSON with \"success\": true (3 tries)" }, \
+    { "check-timeout", OPT_CHECK_TIMEOUT, 1, "=SECONDS of each try of the " \
+      "checks given with it (10)" }
 
 const apr_getopt_option_t admin_experiment_add_options[] = {
     { "client", OPT_CLIENT, 1, "=CLIENT client type: js, redirect, blank... "
@@ -36,6 +49,14 @@ const apr_getopt_option_t admin_instance_add_options[] = {
       " xmlrpc lab, the token sent as ?auth=" },
     { "manages-polling", OPT_MANAGES_POLLING, 0, "the lab decides when a "
       "use ends" },
+    CHECKER_OPTIONS,
+    { NULL, 0, 0, NULL }
+};
+
+const apr_getopt_option_t admin_instance_checkers_options[] = {
+    CHECKER_OPTIONS,
+    { "clear", OPT_CLEAR, 0, "remove every health check of the instance" },
+    { "json", OPT_JSON, 0, "print JSON instead of a table" },
     { NULL, 0, 0, NULL }
 };
 
@@ -202,16 +223,98 @@ int admin_cmd_experiment_list(const admin_cmd_t *cmd, admin_args_t *args,
 
 /* ---- instance ---- */
 
+/* The checkers given as options, in the order given (array of
+ * weblab_checker_t); *given = 0 when none. */
+static int parse_checkers(apr_array_header_t **out, int *given,
+                          const admin_args_t *args, apr_pool_t *p)
+{
+    double timeout;
+    int rc, i;
+
+    *out = apr_array_make(p, 4, sizeof(weblab_checker_t));
+    *given = 0;
+    if ((rc = admin_opt_double(&timeout, args, OPT_CHECK_TIMEOUT,
+                               "--check-timeout", WEBLAB_CHECKER_TIMEOUT))) {
+        return rc;
+    }
+    for (i = 0; i < args->opts->nelts; i++) {
+        const admin_opt_t *o = &APR_ARRAY_IDX(args->opts, i, admin_opt_t);
+        weblab_checker_t *c;
+
+        if (o->id != OPT_CHECK_HOST && o->id != OPT_CHECK_WEBCAM
+            && o->id != OPT_CHECK_WEB) {
+            continue;
+        }
+        c = apr_array_push(*out);
+        c->type = o->id == OPT_CHECK_HOST     ? "host"
+                  : o->id == OPT_CHECK_WEBCAM ? "webcam"
+                                              : "web";
+        c->target = o->value;
+        c->timeout = timeout;
+    }
+    *given = (*out)->nelts > 0;
+    if (!*given && admin_opt(args, OPT_CHECK_TIMEOUT)) {
+        return admin_error("--check-timeout applies to the checks given with "
+                           "it: add --check-host, --check-webcam or "
+                           "--check-web");
+    }
+    return ADMIN_EXIT_OK;
+}
+
+static json_t *checker_json(const weblab_checker_t *c)
+{
+    json_t *o = json_object();
+
+    json_object_set_new(o, "type", json_string(c->type));
+    json_object_set_new(o, "target", json_string(c->target));
+    json_object_set_new(o, "timeout", json_real(c->timeout));
+    return o;
+}
+
+static int is_of(const weblab_instance_checker_t *k,
+                 const weblab_instance_def_t *d)
+{
+    return !strcmp(k->instance_name, d->instance_name)
+           && !strcmp(k->exp_name, d->exp_name)
+           && !strcmp(k->cat_name, d->cat_name);
+}
+
+/* The checkers of d among all (array of weblab_instance_checker_t): a JSON
+ * list in *json and "webcam http://..., host h:1" in *text. */
+static void checkers_of(json_t **json, const char **text,
+                        const apr_array_header_t *all,
+                        const weblab_instance_def_t *d, apr_pool_t *p)
+{
+    int i;
+
+    *json = json_array();
+    *text = "";
+    for (i = 0; all && i < all->nelts; i++) {
+        const weblab_instance_checker_t *k =
+            &APR_ARRAY_IDX(all, i, weblab_instance_checker_t);
+
+        if (!is_of(k, d)) {
+            continue;
+        }
+        json_array_append_new(*json, checker_json(&k->check));
+        *text = apr_pstrcat(p, *text, **text ? ", " : "", k->check.type, " ",
+                            k->check.target, NULL);
+    }
+}
+
 int admin_cmd_instance_add(const admin_cmd_t *cmd, admin_args_t *args,
                            apr_pool_t *p)
 {
     weblab_instance_def_t d = { 0 };
     weblab_db_admin_t *adm;
+    apr_array_header_t *checkers;
     const char *resource = admin_opt(args, OPT_RESOURCE);
-    int rc;
+    int rc, checks;
+    apr_status_t rv;
 
     (void)cmd;
-    if ((rc = split_exp(&d.exp_name, &d.cat_name, pos(args, 1), p))) {
+    if ((rc = split_exp(&d.exp_name, &d.cat_name, pos(args, 1), p))
+        || (rc = parse_checkers(&checkers, &checks, args, p))) {
         return rc;
     }
     d.instance_name = pos(args, 2);
@@ -241,11 +344,27 @@ int admin_cmd_instance_add(const admin_cmd_t *cmd, admin_args_t *args,
     if ((rc = admin_db_open(&adm, NULL, pos(args, 0), p)) != ADMIN_EXIT_OK) {
         return rc;
     }
-    if (weblab_db_admin_instance_add(adm, &d) != APR_SUCCESS) {
+    /* the instance and its checkers, or nothing */
+    rv = weblab_db_admin_begin(adm);
+    if (rv == APR_SUCCESS) {
+        rv = weblab_db_admin_instance_add(adm, &d);
+    }
+    if (rv == APR_SUCCESS && checks) {
+        rv = weblab_db_admin_instance_set_checkers(adm, d.exp_name,
+                                                   d.cat_name,
+                                                   d.instance_name, checkers);
+    }
+    if (weblab_db_admin_end(adm, rv == APR_SUCCESS) != APR_SUCCESS
+        || rv != APR_SUCCESS) {
         return db_error(adm);
     }
-    printf("added instance %s of %s at %s\n", d.instance_name, pos(args, 1),
+    printf("added instance %s of %s at %s", d.instance_name, pos(args, 1),
            d.url);
+    if (checks) {
+        printf(" with %d health check%s", checkers->nelts,
+               checkers->nelts == 1 ? "" : "s");
+    }
+    putchar('\n');
     return ADMIN_EXIT_OK;
 }
 
@@ -273,7 +392,7 @@ int admin_cmd_instance_list(const admin_cmd_t *cmd, admin_args_t *args,
                             apr_pool_t *p)
 {
     weblab_db_admin_t *adm;
-    apr_array_header_t *defs;
+    apr_array_header_t *defs, *checkers;
     admin_table_t *t;
     json_t *list;
     int rc, i;
@@ -282,18 +401,23 @@ int admin_cmd_instance_list(const admin_cmd_t *cmd, admin_args_t *args,
     if ((rc = admin_db_open(&adm, NULL, pos(args, 0), p)) != ADMIN_EXIT_OK) {
         return rc;
     }
-    if (weblab_db_admin_instance_list(adm, &defs, p) != APR_SUCCESS) {
+    if (weblab_db_admin_instance_list(adm, &defs, p) != APR_SUCCESS
+        || weblab_db_admin_instance_checkers(adm, &checkers, p)
+           != APR_SUCCESS) {
         return db_error(adm);
     }
-    t = admin_table_make(p, 6, "EXPERIMENT", "INSTANCE", "RESOURCE",
-                         "TRANSPORT", "API", "URL");
+    t = admin_table_make(p, 7, "EXPERIMENT", "INSTANCE", "RESOURCE",
+                         "TRANSPORT", "API", "URL", "CHECKS");
     list = json_array();
     for (i = 0; i < defs->nelts; i++) {
         const weblab_instance_def_t *d =
             &APR_ARRAY_IDX(defs, i, weblab_instance_def_t);
         const char *res = apr_pstrcat(p, d->resource_instance, "@",
                                       d->resource_type, NULL);
-        json_t *o = json_object();
+        const char *checks;
+        json_t *o = json_object(), *cj;
+
+        checkers_of(&cj, &checks, checkers, d, p);
 
         json_object_set_new(o, "experiment", json_string(
                                 apr_pstrcat(p, d->exp_name, "@", d->cat_name,
@@ -306,15 +430,103 @@ int admin_cmd_instance_list(const admin_cmd_t *cmd, admin_args_t *args,
         json_object_set_new(o, "auth_user", json_string(d->auth_user));
         json_object_set_new(o, "manages_polling",
                             json_boolean(d->manages_polling));
+        json_object_set_new(o, "checkers", cj);
         json_array_append_new(list, o);
         admin_table_row(t, apr_pstrcat(p, d->exp_name, "@", d->cat_name,
                                        NULL), d->instance_name, res,
-                        d->transport, d->api, d->url);
+                        d->transport, d->api, d->url, checks);
     }
     if (admin_flag(args, OPT_JSON)) {
         return admin_json_print(list);
     }
     json_decref(list);
+    admin_table_print(t);
+    return ADMIN_EXIT_OK;
+}
+
+/* Without options: list the instance's checkers. With --check-*: replace
+ * them. With --clear: remove them. */
+int admin_cmd_instance_checkers(const admin_cmd_t *cmd, admin_args_t *args,
+                                apr_pool_t *p)
+{
+    weblab_instance_def_t d = { 0 };
+    weblab_db_admin_t *adm;
+    apr_array_header_t *checkers, *all;
+    admin_table_t *t;
+    const char *text;
+    json_t *list;
+    int rc, checks, clear = admin_flag(args, OPT_CLEAR), i;
+
+    (void)cmd;
+    if ((rc = split_exp(&d.exp_name, &d.cat_name, pos(args, 1), p))
+        || (rc = parse_checkers(&checkers, &checks, args, p))) {
+        return rc;
+    }
+    d.instance_name = pos(args, 2);
+    if (clear && checks) {
+        return admin_error("give either --clear or checks, not both");
+    }
+    if ((checks || clear) && admin_flag(args, OPT_JSON)) {
+        return admin_error("--json lists the checks: it does not go with "
+                           "--clear or --check-*");
+    }
+    if ((rc = admin_db_open(&adm, NULL, pos(args, 0), p)) != ADMIN_EXIT_OK) {
+        return rc;
+    }
+    if (checks || clear) {
+        if (weblab_db_admin_instance_set_checkers(adm, d.exp_name, d.cat_name,
+                                                  d.instance_name,
+                                                  checkers) != APR_SUCCESS) {
+            return db_error(adm);
+        }
+        if (clear) {
+            printf("instance %s of %s has no health checks now\n",
+                   d.instance_name, pos(args, 1));
+        }
+        else {
+            printf("instance %s of %s has %d health check%s now\n",
+                   d.instance_name, pos(args, 1), checkers->nelts,
+                   checkers->nelts == 1 ? "" : "s");
+        }
+        return ADMIN_EXIT_OK;
+    }
+    /* a listing: the instance must exist */
+    if (weblab_db_admin_instance_list(adm, &all, p) != APR_SUCCESS) {
+        return db_error(adm);
+    }
+    for (i = 0; i < all->nelts; i++) {
+        const weblab_instance_def_t *x =
+            &APR_ARRAY_IDX(all, i, weblab_instance_def_t);
+
+        if (!strcmp(x->instance_name, d.instance_name)
+            && !strcmp(x->exp_name, d.exp_name)
+            && !strcmp(x->cat_name, d.cat_name)) {
+            break;
+        }
+    }
+    if (i == all->nelts) {
+        return admin_error("unknown instance '%s' of %s", d.instance_name,
+                           pos(args, 1));
+    }
+    if (weblab_db_admin_instance_checkers(adm, &all, p) != APR_SUCCESS) {
+        return db_error(adm);
+    }
+    checkers_of(&list, &text, all, &d, p);
+    if (admin_flag(args, OPT_JSON)) {
+        return admin_json_print(list);
+    }
+    json_decref(list);
+    t = admin_table_make(p, 4, "TYPE", "TARGET", "TIMEOUT", "TRIES");
+    for (i = 0; i < all->nelts; i++) {
+        const weblab_instance_checker_t *k =
+            &APR_ARRAY_IDX(all, i, weblab_instance_checker_t);
+
+        if (is_of(k, &d)) {
+            admin_table_row(t, k->check.type, k->check.target,
+                            apr_psprintf(p, "%g", k->check.timeout),
+                            apr_itoa(p, weblab_checker_tries(k->check.type)));
+        }
+    }
     admin_table_print(t);
     return ADMIN_EXIT_OK;
 }

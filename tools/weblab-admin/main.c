@@ -94,6 +94,10 @@ static const admin_cmd_t commands[] = {
       "list the lab instances", admin_json_option, 1, 1 },
     { "instance remove", admin_cmd_instance_remove, "DIR EXP@CAT INSTANCE",
       "remove a lab instance", admin_no_options, 3, 3 },
+    { "instance checkers", admin_cmd_instance_checkers,
+      "DIR EXP@CAT INSTANCE [--check-... | --clear | --json]",
+      "list, replace (--check-*) or remove (--clear) the health checks of a"
+      " lab instance", admin_instance_checkers_options, 3, 3 },
     { "uses", admin_cmd_uses, "DIR [--user L] [--limit N] [--json]",
       "the uses log, latest first, with the number of commands",
       admin_uses_options, 1, 1 },

@@ -642,6 +642,7 @@ int admin_cmd_start(const admin_cmd_t *cmd, admin_args_t *args,
     if (rc != ADMIN_EXIT_OK) {
         return rc;
     }
+    admin_db_upgrade(r.dep, r.quiet, p);
     rc = start_missing(&r);
     if (rc == ADMIN_EXIT_OK && !r.quiet) {
         printf("WebLab-Deusto is running: %s\n",
@@ -682,6 +683,7 @@ int admin_cmd_restart(const admin_cmd_t *cmd, admin_args_t *args,
     if (rc != ADMIN_EXIT_OK) {
         return rc;
     }
+    admin_db_upgrade(r.dep, r.quiet, p);
     /* check every configuration first: a graceful restart with a broken
      * one would stop the server */
     for (i = 0; i < r.procs->nelts; i++) {
