@@ -307,12 +307,339 @@ def test_httpd_config_generate_three_cores(deployment_factory):
     assert re.findall(r"BalancerMember (\S+) route=(\S+)", generic) == [
         ("http://127.0.0.1:%d/weblab" % p, "route%d" % i)
         for i, p in enumerate(ports, 1)]
+    mrw = _mpm_conf(d)["max_request_workers"]
     for i, p in enumerate(ports, 1):
         core = d.text("httpd/core%d.conf" % i)
         assert "Listen 127.0.0.1:%d" % p in core
         assert "WeblabRoute route%d" % i in core
         assert 'PidFile "%s/run/core%d.pid"' % (d.path, i) in core
+        _assert_mpm(core, 64, mrw, 2 if mrw > 64 else 1)    # each core's
     assert list(d.path.glob("httpd/apache_weblab_generic.conf-backup-*"))
+    assert re.search(r"^core1\.\.3 +worker +64 +%d +%d " % (mrw // 64, mrw),
+                     d.admin("status", check=False).stdout, re.M)
+
+
+# ---------------------------------------------------------------- httpd sizing
+
+MPM_DIRECTIVES = ("StartServers", "ServerLimit", "ThreadsPerChild",
+                  "ThreadLimit", "MaxRequestWorkers", "MinSpareThreads",
+                  "MaxSpareThreads")
+
+
+def _directives(text):
+    """{Directive: value} of the one-value lines of an httpd config."""
+    return dict(re.findall(r"^([A-Z][A-Za-z]+) (\S+)$", text, re.M))
+
+
+def _mpm_conf(d):
+    """The mpm.* values of weblab.conf."""
+    return {k: int(v) for k, v in re.findall(r"^mpm\.(\w+) = (-?\d+)$",
+                                             d.text("weblab.conf"), re.M)}
+
+
+def _machine():
+    ncpu = max(1, os.sysconf("SC_NPROCESSORS_ONLN"))
+    ram_mb = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2**20
+    return ncpu, ram_mb
+
+
+def _default_workers(tpc=64, cores=1):
+    """The documented rule: 256 per CPU, at most 1024 and one per 4 MiB of
+    RAM shared by the cores, a multiple of ThreadsPerChild, at least one."""
+    ncpu, ram_mb = _machine()
+    n = min(256 * ncpu, 1024, ram_mb // 4 // cores)
+    return max(n - n % tpc, tpc)
+
+
+def _assert_mpm(text, tpc, mrw, start):
+    """The MPM directives of a generated config; returns all directives."""
+    dirs = _directives(text)
+    got = {k: int(dirs[k]) for k in MPM_DIRECTIVES}
+    assert got == {"StartServers": start, "ServerLimit": mrw // tpc,
+                   "ThreadsPerChild": tpc, "ThreadLimit": tpc,
+                   "MaxRequestWorkers": mrw, "MinSpareThreads": tpc,
+                   "MaxSpareThreads": mrw}
+    # anything else httpd lowers, with an AH00... warning
+    assert got["ServerLimit"] * got["ThreadsPerChild"] == \
+        got["MaxRequestWorkers"]
+    return dirs
+
+
+def _sizing(tpc, mrw, front_mrw=None, keepalive=5, computed=None):
+    """status --json "httpd_sizing" for these values."""
+    front = None
+    if front_mrw is not None:
+        front = {"mpm": "event", "threads_per_child": tpc,
+                 "server_limit": front_mrw // tpc,
+                 "max_request_workers": front_mrw,
+                 "keepalive_timeout": None}
+    return {"computed": computed,
+            "core": {"mpm": "worker", "threads_per_child": tpc,
+                     "server_limit": mrw // tpc, "max_request_workers": mrw,
+                     "keepalive_timeout": keepalive},
+            "front": front}
+
+
+def test_mpm_defaults(deployment_factory):
+    """Computed from the machine at create time, written to weblab.conf and
+    to the core and front configs alike, shown by status."""
+    d = deployment_factory(front=True)
+    mrw = _default_workers()
+    ncpu, ram_mb = _machine()
+    assert _mpm_conf(d) == {"threads_per_child": 64,
+                            "max_request_workers": mrw,
+                            "front_max_request_workers": mrw,
+                            "keepalive_timeout": 5}
+    conf = " ".join(l.lstrip("# ") for l in d.text("weblab.conf").splitlines())
+    assert ("Here: ThreadsPerChild the default; MaxRequestWorkers computed "
+            "for this machine (%d CPU%s, %d MiB of RAM, 1 core); the front's "
+            "MaxRequestWorkers as a core's; KeepAliveTimeout the default."
+            % (ncpu, "s" if ncpu > 1 else "", ram_mb)) in conf
+    assert '"weblab-admin httpd-config-generate DIR" rewrites' in conf
+
+    core = d.text("httpd/core1.conf")
+    dirs = _assert_mpm(core, 64, mrw, 2 if mrw > 64 else 1)
+    assert dirs["KeepAlive"] == "On" and dirs["KeepAliveTimeout"] == "5"
+    assert "# Sizing: the mpm.* values of weblab.conf" in core
+    _assert_mpm(d.text("httpd/front.conf"), 64, mrw, 1)
+
+    assert d.status()["httpd_sizing"] == _sizing(64, mrw, mrw)
+    text = d.admin("status", check=False).stdout
+    rows = [l.split() for l in text.split("\n\n")[1].splitlines()]
+    assert rows == [
+        ["HTTPD", "MPM", "THREADSPERCHILD", "SERVERLIMIT",
+         "MAXREQUESTWORKERS", "KEEPALIVETIMEOUT"],
+        ["core1", "worker", "64", str(mrw // 64), str(mrw), "5", "s"],
+        ["front", "event", "64", str(mrw // 64), str(mrw), "httpd's",
+         "default"]]
+
+
+def test_mpm_overrides(deployment_factory):
+    d = deployment_factory(front=True, extra=[
+        "--threads-per-child", "16", "--max-request-workers", "96",
+        "--front-max-request-workers", "32", "--keepalive-timeout", "0"])
+    assert _mpm_conf(d) == {"threads_per_child": 16,
+                            "max_request_workers": 96,
+                            "front_max_request_workers": 32,
+                            "keepalive_timeout": 0}
+    assert "# Here: as given to create." in d.text("weblab.conf")
+    core = _assert_mpm(d.text("httpd/core1.conf"), 16, 96, 2)
+    assert core["KeepAlive"] == "Off" and "KeepAliveTimeout" not in core
+    _assert_mpm(d.text("httpd/front.conf"), 16, 32, 1)
+    assert d.status()["httpd_sizing"] == _sizing(16, 96, 32, keepalive=0)
+    assert re.search(r"^core1 +worker +16 +6 +96 +off$",
+                     d.admin("status", check=False).stdout, re.M)
+
+    # weblab.conf is where they live: edit it, generate again
+    conf = d.text("weblab.conf")
+    d.file("weblab.conf").write_text(
+        conf.replace("mpm.keepalive_timeout = 0",
+                     "mpm.keepalive_timeout = 15"))
+    r = d.admin("httpd-config-generate")
+    assert r.stdout.endswith('"weblab-admin restart %s" applies them\n'
+                             % d.path)
+    core = _assert_mpm(d.text("httpd/core1.conf"), 16, 96, 2)
+    assert core["KeepAlive"] == "On" and core["KeepAliveTimeout"] == "15"
+    # a new ServerLimit needs httpd started anew: generate says so
+    d.file("weblab.conf").write_text(
+        d.text("weblab.conf").replace("mpm.max_request_workers = 96",
+                                      "mpm.max_request_workers = 48"))
+    r = d.admin("httpd-config-generate")
+    assert r.stdout.endswith(
+        'ServerLimit or ThreadLimit changed, which a graceful restart cannot '
+        'apply: "weblab-admin stop %s" and then "weblab-admin start %s" '
+        'apply them\n' % (d.path, d.path))
+    _assert_mpm(d.text("httpd/core1.conf"), 16, 48, 2)
+    _assert_mpm(d.text("httpd/front.conf"), 16, 32, 1)
+
+
+@pytest.mark.parametrize("extra,tpc,mrw", [
+    # ThreadsPerChild alone: the default MaxRequestWorkers, a multiple of it
+    (["--threads-per-child", "48"], 48, None),
+    # MaxRequestWorkers alone: 64 threads per child; the front follows
+    (["--max-request-workers", "128"], 64, 128),
+    # one child
+    (["--threads-per-child", "10", "--max-request-workers", "10"], 10, 10),
+])
+def test_mpm_partial_overrides(deployment_factory, extra, tpc, mrw):
+    d = deployment_factory(front=True, extra=extra)
+    mrw = mrw or _default_workers(tpc)
+    assert _mpm_conf(d) == {"threads_per_child": tpc,
+                            "max_request_workers": mrw,
+                            "front_max_request_workers": mrw,
+                            "keepalive_timeout": 5}
+    assert "the others as given to create." in " ".join(
+        l.lstrip("# ") for l in d.text("weblab.conf").splitlines())
+    _assert_mpm(d.text("httpd/core1.conf"), tpc, mrw, 2 if mrw > tpc else 1)
+    _assert_mpm(d.text("httpd/front.conf"), tpc, mrw, 1)
+
+
+MPM_NOT_MULTIPLE = ("ERROR: --%s %d is not a multiple of --threads-per-child "
+                    "64 (httpd would lower it to 64): use 64 or 128")
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--threads-per-child", "0"], "ERROR: --threads-per-child must be "
+     "between 1 and 20000 (httpd's ThreadLimit maximum), not 0"),
+    (["--threads-per-child", "20001"], "ERROR: --threads-per-child must be "
+     "between 1 and 20000 (httpd's ThreadLimit maximum), not 20001"),
+    (["--threads-per-child", "many"],
+     "ERROR: --threads-per-child expects an integer, not 'many'"),
+    (["--max-request-workers", "0"],
+     "ERROR: --max-request-workers must be at least 1, not 0"),
+    (["--max-request-workers", "-64"],
+     "ERROR: --max-request-workers must be at least 1, not -64"),
+    (["--max-request-workers", "100"],
+     MPM_NOT_MULTIPLE % ("max-request-workers", 100)),
+    (["--threads-per-child", "16", "--max-request-workers", "8"],
+     "ERROR: --max-request-workers 8 is less than --threads-per-child 16: "
+     "an httpd needs at least one full child process"),
+    (["--threads-per-child", "1", "--max-request-workers", "20001"],
+     "ERROR: --max-request-workers 20001 needs 20001 processes of 1 thread, "
+     "more than httpd's ServerLimit maximum of 20000: raise "
+     "--threads-per-child"),
+    (["--keepalive-timeout", "-1"], "ERROR: --keepalive-timeout must be "
+     "between 0 (KeepAlive Off) and 3600 seconds, not -1"),
+    (["--keepalive-timeout", "3601"], "ERROR: --keepalive-timeout must be "
+     "between 0 (KeepAlive Off) and 3600 seconds, not 3601"),
+    (["--front-max-request-workers", "128"], "ERROR: "
+     "--front-max-request-workers sizes the front of --http-server-port; "
+     "without it the deployment has no front of its own"),
+    (["--http-server-port", "18999", "--front-max-request-workers", "96"],
+     MPM_NOT_MULTIPLE % ("front-max-request-workers", 96)),
+])
+def test_create_mpm_validation(tmp_parent, args, message):
+    target = tmp_parent / "sample"
+    r = run_admin("create", target, *args)
+    assert r.returncode == 1
+    assert err_line(r) == message
+    assert not target.exists(), "nothing may be created"
+
+
+@pytest.mark.parametrize("line,message", [
+    ("mpm.threads_per_child = 0", ": mpm.threads_per_child must be between "
+     "1 and 20000 (httpd's ThreadLimit maximum), not 0"),
+    ("mpm.max_request_workers = 100", ": mpm.max_request_workers 100 is not "
+     "a multiple of mpm.threads_per_child 64 (httpd would lower it to 64): "
+     "use 64 or 128"),
+    ("mpm.front_max_request_workers = 32", ": mpm.front_max_request_workers "
+     "32 is less than mpm.threads_per_child 64: an httpd needs at least one "
+     "full child process"),
+    ("mpm.keepalive_timeout = -5", ": mpm.keepalive_timeout must be between "
+     "0 (KeepAlive Off) and 3600 seconds, not -5"),
+    ("mpm.max_request_workers = lots", " line %d: mpm.max_request_workers "
+     "must be a whole number, not 'lots'"),
+    ("mpm.workers = 4", " line %d: unknown key 'mpm.workers' "
+     "(mpm.threads_per_child, mpm.max_request_workers, "
+     "mpm.front_max_request_workers, mpm.keepalive_timeout)"),
+])
+def test_mpm_bad_weblab_conf(deployment_factory, line, message):
+    """A hand-edited weblab.conf with values httpd would not take as they
+    are: httpd-config-generate says which and writes nothing."""
+    d = deployment_factory(front=True, extra=["--threads-per-child", "64",
+                                              "--max-request-workers", "128"])
+    before = {f.name: f.read_text() for f in d.path.glob("httpd/*.conf")}
+    conf = d.text("weblab.conf") + line + "\n"
+    d.file("weblab.conf").write_text(conf)
+    r = d.admin("httpd-config-generate", check=False)
+    assert r.returncode == 1 and r.stdout == ""
+    if "%d" in message:
+        message = message % len(conf.splitlines())
+    assert err_line(r) == "ERROR: %s/weblab.conf%s" % (d.path, message)
+    assert {f.name: f.read_text()
+            for f in d.path.glob("httpd/*.conf")} == before
+    assert not list(d.path.glob("httpd/*-backup-*"))
+
+
+def test_mpm_old_weblab_conf_without_keys(deployment_factory):
+    """A weblab.conf written before the mpm.* keys still works: the
+    defaults of this machine are used, and said so."""
+    d = deployment_factory(front=True, extra=["--threads-per-child", "8",
+                                              "--max-request-workers", "16"])
+    conf = d.text("weblab.conf")
+    old = conf[:conf.index("\n# httpd sizing") + 1]
+    assert "mpm." not in old
+    d.file("weblab.conf").write_text(old)
+    assert "1 core and the front" in d.admin("httpd-config-generate").stdout
+    mrw = _default_workers()
+    core = d.text("httpd/core1.conf")
+    _assert_mpm(core, 64, mrw, 2 if mrw > 64 else 1)
+    _assert_mpm(d.text("httpd/front.conf"), 64, mrw, 1)
+    assert ("# Sizing: weblab-admin's defaults for this machine (weblab.conf "
+            "lacks mpm.* keys)") in core
+    computed = d.status()["httpd_sizing"]["computed"]
+    assert computed.startswith("ThreadsPerChild the default; "
+                               "MaxRequestWorkers computed for this machine (")
+    assert d.status()["httpd_sizing"] == _sizing(64, mrw, mrw,
+                                                 computed=computed)
+    assert "\n(not in weblab.conf: %s)\n" % computed in \
+        d.admin("status", check=False).stdout
+    assert d.text("weblab.conf") == old, "only create writes weblab.conf"
+
+    # some keys only: the others follow them
+    d.file("weblab.conf").write_text(old + "mpm.threads_per_child = 32\n")
+    d.admin("httpd-config-generate")
+    mrw = _default_workers(32)
+    _assert_mpm(d.text("httpd/core1.conf"), 32, mrw, 2 if mrw > 32 else 1)
+    assert d.status()["httpd_sizing"]["computed"].startswith(
+        "MaxRequestWorkers computed for this machine (")
+
+
+def _scoreboard(d):
+    """The Scoreboard line of core 1's server-status: one character per
+    ServerLimit x ThreadLimit slot."""
+    import urllib.request
+    with urllib.request.urlopen(d.base(1) + "/server-status?auto",
+                                timeout=10) as resp:
+        return re.search(r"^Scoreboard: (\S+)$", resp.read().decode(),
+                         re.M).group(1)
+
+
+HTTPD_LEVEL_WARN = re.compile(r":(warn|error|crit|alert|emerg)\]")
+# what httpd says when it lowers or raises an MPM value itself
+HTTPD_MPM_ADJUSTED = re.compile(
+    r"AH0\d+: WARNING: (MaxRequestWorkers|ThreadsPerChild|ServerLimit|"
+    r"ThreadLimit|StartServers|MinSpareThreads|MaxSpareThreads)")
+
+
+@needs_servers
+def test_mpm_small_values_run(deployment_factory):
+    """--threads-per-child 4 --max-request-workers 8: httpd takes the
+    configs as they are and runs with exactly those threads; a larger
+    sizing takes effect after stop and start, without a warning either."""
+    d = deployment_factory(front=True, extra=["--threads-per-child", "4",
+                                              "--max-request-workers", "8"])
+    for conf in ("httpd/core1.conf", "httpd/front.conf"):
+        r = subprocess.run([HTTPD_BIN, "-t", "-f", str(d.file(conf))],
+                           capture_output=True, text=True)
+        assert r.returncode == 0 and "Syntax OK" in r.stderr, r.stderr
+        assert "AH0" not in r.stderr, r.stderr
+    d.start()
+    assert d.status()["up"] is True
+    # the scoreboard has ServerLimit x ThreadLimit slots: 2 x 4
+    assert len(_scoreboard(d)) == 8
+    st, body, _ = d.post_json("/weblab/login/json/", "login",
+                              {"username": "admin", "password": "password"},
+                              core=0)
+    assert st == 200 and body["is_exception"] is False, body
+
+    # twice the workers: stop and start (as generate says) apply them
+    d.file("weblab.conf").write_text(
+        d.text("weblab.conf")
+        .replace("mpm.max_request_workers = 8", "mpm.max_request_workers = 16")
+        .replace("mpm.front_max_request_workers = 8",
+                 "mpm.front_max_request_workers = 16"))
+    assert "weblab-admin stop" in d.admin("httpd-config-generate").stdout
+    d.stop()
+    d.start()
+    assert len(_scoreboard(d)) == 16
+    d.stop()
+    logs = {f.name: f.read_text(errors="replace")
+            for f in d.path.glob("logs/*error*.log")}
+    assert set(logs) >= {"core1_error.log", "front_error.log"}
+    bad = [l for text in logs.values() for l in text.splitlines()
+           if HTTPD_LEVEL_WARN.search(l) or HTTPD_MPM_ADJUSTED.search(l)]
+    assert bad == []
 
 
 def test_create_force_recreates(deployment_factory):
@@ -780,9 +1107,12 @@ def test_status_of_a_stopped_deployment(deployment_factory):
     d = deployment_factory(copies=1, front=True)
     r = d.admin("status", check=False)
     assert r.returncode == 3
-    processes, instances = r.stdout.split("\n\n")
+    processes, sizing, instances = r.stdout.split("\n\n")
     lines = processes.splitlines()
     assert lines[0].split() == ["NAME", "KIND", "PID", "PORT", "STATE"]
+    # the httpds' sizing (test_mpm_* check the values)
+    assert [l.split()[0] for l in sizing.splitlines()] == [
+        "HTTPD", "core1", "front"]
     # the instances table follows (empty: no core has synced them yet)
     assert instances.splitlines()[0].split() == [
         "INSTANCE", "EXPERIMENT", "STATE", "HELD", "BY", "QUEUE"]

@@ -3,6 +3,7 @@
  *   main.c        subcommand table, option parsing, --help, privileges
  *   deployment.c  DIR/weblab.conf, program locations, ports
  *   httpd_conf.c  the httpd configurations from the conf/ templates
+ *   mpm.c         how many threads the httpds get (mpm.* in weblab.conf)
  *   create.c      create
  *   create_mysql.c  create's MySQL/MariaDB databases
  *   run.c         start, stop, status, restart
@@ -12,6 +13,8 @@
  * on stderr. */
 #ifndef WEBLAB_ADMIN_H
 #define WEBLAB_ADMIN_H
+
+#include <limits.h>
 
 #include <apr_pools.h>
 #include <apr_getopt.h>
@@ -107,6 +110,18 @@ typedef struct admin_lab_t {
     const char *command;        /* full command line */
 } admin_lab_t;
 
+/* The MPM sizing of the httpds (weblab.conf mpm.* keys); see mpm.c. */
+#define ADMIN_MPM_UNSET INT_MIN   /* so that a negative value is refused */
+typedef struct admin_mpm_t {
+    int threads_per_child;      /* ThreadsPerChild = ThreadLimit, all httpds */
+    int max_request_workers;    /* of each core */
+    int front_max_request_workers; /* of the own front */
+    int keepalive_timeout;      /* of the cores, seconds; 0: KeepAlive Off */
+    const char *computed;       /* which values admin_mpm_complete computed
+                                 * and from what; NULL: none */
+    const char *origin;         /* for weblab.conf's comment (create) */
+} admin_mpm_t;
+
 /* DIR/weblab.conf, plus derived paths. */
 typedef struct admin_deploy_t {
     const char *dir;            /* absolute, no trailing '/' */
@@ -126,6 +141,7 @@ typedef struct admin_deploy_t {
     int front_port;             /* 0: no front */
     apr_array_header_t *cores;  /* of int ports, core i+1 at index i */
     apr_array_header_t *labs;   /* of admin_lab_t */
+    admin_mpm_t mpm;
 } admin_deploy_t;
 
 /* Program and data locations: the build tree this binary was built in when
@@ -173,12 +189,30 @@ int admin_safe_path(const char *s);
 
 /* Write DIR/httpd/core<N>.conf for every core, apache_weblab_generic.conf
  * and, with a front port, front.conf. backup: keep a changed old file as
- * <file>-backup-<timestamp>. */
+ * <file>-backup-<timestamp>. *limits_changed (may be NULL): ServerLimit or
+ * ThreadLimit differ from the old files' (a graceful restart keeps them). */
 int admin_httpd_generate(const admin_deploy_t *dep, const char *templates,
-                         int backup, apr_pool_t *p);
+                         int backup, int *limits_changed, apr_pool_t *p);
 
 /* The URL students use: http[s]://host[:front port]<base>/weblab/. */
 const char *admin_server_url(const admin_deploy_t *dep, apr_pool_t *p);
+
+/* ---- httpd sizing (mpm.c) ---- */
+
+/* Every field ADMIN_MPM_UNSET. */
+void admin_mpm_init(admin_mpm_t *m);
+/* Fill the unset fields with the defaults for `cores` cores on this
+ * machine and say so in m->computed. */
+void admin_mpm_complete(admin_mpm_t *m, int cores, apr_pool_t *p);
+/* NULL when httpd accepts m as it is, else why, naming the settings as
+ * create options (as_options) or as weblab.conf keys. */
+const char *admin_mpm_check(const admin_mpm_t *m, int as_options,
+                            apr_pool_t *p);
+/* ServerLimit of each core (front == 0) or of the front (front == 1). */
+int admin_mpm_server_limit(const admin_mpm_t *m, int front);
+/* For weblab-admin status: a table, or a JSON object. */
+void admin_mpm_print(const admin_deploy_t *dep, apr_pool_t *p);
+json_t *admin_mpm_json(const admin_deploy_t *dep);
 
 /* ---- MySQL databases for create (create_mysql.c) ---- */
 

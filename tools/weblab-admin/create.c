@@ -33,7 +33,9 @@ enum {
     OPT_COORD_REDIS_PASSWD, OPT_COORD_REDIS_HOST, OPT_COORD_REDIS_PORT,
     OPT_NOT_INTERACTIVE, OPT_ADD_TEST_DATA, OPT_MODULE_PATH,
     OPT_EXPSRV_PATH, OPT_HTDOCS_PATH, OPT_HTTPD_BIN, OPT_RUN_AS,
-    OPT_MYSQL_ADMIN_USER, OPT_MYSQL_ADMIN_PASSWD
+    OPT_MYSQL_ADMIN_USER, OPT_MYSQL_ADMIN_PASSWD, OPT_THREADS_PER_CHILD,
+    OPT_MAX_REQUEST_WORKERS, OPT_FRONT_MAX_REQUEST_WORKERS,
+    OPT_KEEPALIVE_TIMEOUT
 };
 
 const apr_getopt_option_t admin_create_options[] = {
@@ -114,6 +116,16 @@ const apr_getopt_option_t admin_create_options[] = {
       "configure found)" },
     { "run-as", OPT_RUN_AS, 1, "=USER when run as root: owner of DIR and "
       "user of every process (www-data)" },
+    { "threads-per-child", OPT_THREADS_PER_CHILD, 1, "=N ThreadsPerChild of "
+      "every httpd (64)" },
+    { "max-request-workers", OPT_MAX_REQUEST_WORKERS, 1, "=N "
+      "MaxRequestWorkers of each core, a multiple of ThreadsPerChild: about "
+      "the students connected at once (256 per CPU, at most 1024 and one per "
+      "4 MiB of RAM)" },
+    { "front-max-request-workers", OPT_FRONT_MAX_REQUEST_WORKERS, 1, "=N "
+      "MaxRequestWorkers of the front of --http-server-port (as a core's)" },
+    { "keepalive-timeout", OPT_KEEPALIVE_TIMEOUT, 1, "=SECONDS "
+      "KeepAliveTimeout of the cores, 0 for KeepAlive Off (5)" },
     { NULL, 0, 0, NULL }
 };
 
@@ -134,6 +146,7 @@ typedef struct {
     int interactive;
     const char *module, *expsrv, *htdocs, *httpd_bin, *run_as;
     admin_paths_t paths;
+    admin_mpm_t mpm;
 } create_t;
 
 /* ---- validation ---- */
@@ -399,6 +412,58 @@ static int database_dsns(create_t *cr, const admin_args_t *a, apr_pool_t *p)
                            cr->coord_db_name, p);
 }
 
+/* The httpd sizing: the options given, the machine's defaults for the
+ * rest, checked as httpd would (it lowers a bad value with a warning). */
+static int mpm_options(create_t *cr, const admin_args_t *a, apr_pool_t *p)
+{
+    const struct {
+        int id;
+        const char *name;
+        int *value;
+    } opts[] = {
+        { OPT_THREADS_PER_CHILD, "--threads-per-child",
+          &cr->mpm.threads_per_child },
+        { OPT_MAX_REQUEST_WORKERS, "--max-request-workers",
+          &cr->mpm.max_request_workers },
+        { OPT_FRONT_MAX_REQUEST_WORKERS, "--front-max-request-workers",
+          &cr->mpm.front_max_request_workers },
+        { OPT_KEEPALIVE_TIMEOUT, "--keepalive-timeout",
+          &cr->mpm.keepalive_timeout },
+    };
+    const char *why;
+    size_t i;
+    int rc, given = 0;
+
+    admin_mpm_init(&cr->mpm);
+    for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+        if (!admin_opt(a, opts[i].id)) {
+            continue;
+        }
+        if ((rc = admin_opt_int(opts[i].value, a, opts[i].id, opts[i].name,
+                                0)) != ADMIN_EXIT_OK) {
+            return rc;
+        }
+        given = 1;
+    }
+    if (admin_opt(a, OPT_FRONT_MAX_REQUEST_WORKERS) && !cr->front_port) {
+        return admin_error("--front-max-request-workers sizes the front of "
+                           "--http-server-port; without it the deployment "
+                           "has no front of its own");
+    }
+    admin_mpm_complete(&cr->mpm, cr->cores, p);
+    if ((why = admin_mpm_check(&cr->mpm, 1, p))) {
+        return admin_error("%s", why);
+    }
+    /* weblab.conf's comment says where they come from; once written there
+     * they count as the operator's */
+    cr->mpm.origin = !cr->mpm.computed ? "as given to create"
+        : given ? apr_pstrcat(p, cr->mpm.computed, "; the others as given "
+                              "to create", NULL)
+        : cr->mpm.computed;
+    cr->mpm.computed = NULL;
+    return ADMIN_EXIT_OK;
+}
+
 static int parse_options(create_t *cr, const admin_args_t *a, apr_pool_t *p)
 {
     int rc, needed, redis_port, db_port;
@@ -459,6 +524,9 @@ static int parse_options(create_t *cr, const admin_args_t *a, apr_pool_t *p)
     }
     if (cr->poll_time < 1) {
         return admin_error("--poll-time must be at least 1 second");
+    }
+    if ((rc = mpm_options(cr, a, p)) != ADMIN_EXIT_OK) {
+        return rc;
     }
     if ((rc = check_base_url(&cr->base_url, opt_or(a, OPT_BASE_URL, ""), p))
         != ADMIN_EXIT_OK) {
@@ -859,6 +927,7 @@ static admin_deploy_t *describe(const create_t *cr, apr_pool_t *p)
     dep->server_admin = cr->admin_mail;
     dep->system_identifier = cr->identifier;
     dep->front_port = cr->front_port;
+    dep->mpm = cr->mpm;
     dep->cores = apr_array_make(p, cr->cores, sizeof(int));
     for (i = 0; i < cr->cores; i++) {
         APR_ARRAY_PUSH(dep->cores, int) = port++;
@@ -952,7 +1021,7 @@ int admin_cmd_create(const admin_cmd_t *cmd, admin_args_t *args,
     if ((rc = make_subdirs(&cr, p)) == ADMIN_EXIT_OK
         && (rc = make_databases(&cr, dep, p)) == ADMIN_EXIT_OK
         && (rc = admin_deploy_write(dep, p)) == ADMIN_EXIT_OK) {
-        rc = admin_httpd_generate(dep, cr.paths.templates, 0, p);
+        rc = admin_httpd_generate(dep, cr.paths.templates, 0, NULL, p);
     }
     if (rc != ADMIN_EXIT_OK) {
         if (made) {

@@ -10,6 +10,7 @@
  *   database = sqlite:/srv/wl/db/WebLab.db
  *   lab.exp1.port = 10001
  *   lab.exp1.command = /.../experiment_server --bind 127.0.0.1 --port 10001 ...
+ *   mpm.threads_per_child = 64            (httpd sizing, see mpm.c)
  */
 #include "admin.h"
 #include "weblab_schema.h"
@@ -180,6 +181,49 @@ static admin_lab_t *lab_get(admin_deploy_t *dep, const char *name,
     return lab;
 }
 
+/* An mpm.* value: an integer, or empty for "compute it". */
+static const char *conf_mpm(admin_mpm_t *m, const char *key, const char *v,
+                            apr_pool_t *p)
+{
+    static const struct {
+        const char *key;
+        size_t off;
+    } keys[] = {
+        { "mpm.threads_per_child",
+          APR_OFFSETOF(admin_mpm_t, threads_per_child) },
+        { "mpm.max_request_workers",
+          APR_OFFSETOF(admin_mpm_t, max_request_workers) },
+        { "mpm.front_max_request_workers",
+          APR_OFFSETOF(admin_mpm_t, front_max_request_workers) },
+        { "mpm.keepalive_timeout",
+          APR_OFFSETOF(admin_mpm_t, keepalive_timeout) },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (!strcmp(key, keys[i].key)) {
+            int *field = (int *)((char *)m + keys[i].off);
+            char *end;
+            long n = strtol(v, &end, 10);
+
+            if (!*v) {
+                *field = ADMIN_MPM_UNSET;
+                return NULL;
+            }
+            if (*end || n < -1000000000L || n > 1000000000L) {
+                return apr_psprintf(p, "%s must be a whole number, not '%s'",
+                                    key, v);
+            }
+            *field = (int)n;
+            return NULL;
+        }
+    }
+    return apr_psprintf(p, "unknown key '%s' (mpm.threads_per_child, "
+                        "mpm.max_request_workers, "
+                        "mpm.front_max_request_workers, "
+                        "mpm.keepalive_timeout)", key);
+}
+
 /* One "key = value" line; returns an error message or NULL. */
 static const char *conf_set(admin_deploy_t *dep, apr_hash_t *cores,
                             const char *key, const char *v, apr_pool_t *p)
@@ -227,6 +271,9 @@ static const char *conf_set(admin_deploy_t *dep, apr_hash_t *cores,
         return !*v || parse_port(&dep->front_port, v) ? NULL
             : "front.port is not a port number";
     }
+    if (!strncmp(key, "mpm.", 4)) {
+        return conf_mpm(&dep->mpm, key, v, p);
+    }
     if (!strncmp(key, "core.", 5)) {
         char *end;
         long n = strtol(key + 5, &end, 10);
@@ -273,6 +320,7 @@ int admin_deploy_read(admin_deploy_t **out, const char *dir, apr_pool_t *p)
     apr_hash_t *cores = apr_hash_make(p);
     char line[8192];
     int lineno = 0, i;
+    const char *why;
     FILE *f = fopen(path, "r");
 
     if (!f) {
@@ -286,9 +334,9 @@ int admin_deploy_read(admin_deploy_t **out, const char *dir, apr_pool_t *p)
     dep->system_identifier = "";
     dep->poll_time = 350;
     dep->labs = apr_array_make(p, 4, sizeof(admin_lab_t));
+    admin_mpm_init(&dep->mpm);
     while (fgets(line, sizeof(line), f)) {
         char *s = trim(line), *eq;
-        const char *why;
 
         lineno++;
         if (!*s || *s == '#') {
@@ -333,6 +381,11 @@ int admin_deploy_read(admin_deploy_t **out, const char *dir, apr_pool_t *p)
                                lab->name, lab->name);
         }
     }
+    /* a weblab.conf older than the mpm.* keys: this machine's defaults */
+    admin_mpm_complete(&dep->mpm, dep->cores->nelts, p);
+    if ((why = admin_mpm_check(&dep->mpm, 0, p))) {
+        return admin_error("%s: %s", path, why);
+    }
     if (!dep->httpd_moduledir) {
         dep->httpd_moduledir = WEBLAB_HTTPD_MODULEDIR;
     }
@@ -347,6 +400,50 @@ int admin_deploy_read(admin_deploy_t **out, const char *dir, apr_pool_t *p)
 }
 
 /* ---- writing ---- */
+
+/* text as "# " comment lines of at most about 72 columns */
+static void write_comment(FILE *f, const char *text)
+{
+    const char *s = text;
+
+    while (*s) {
+        const char *end = s + strlen(s), *cut = end;
+
+        if (end - s > 70) {
+            for (cut = s + 70; cut > s && *cut != ' '; cut--) {
+            }
+            cut = cut > s ? cut : end;
+        }
+        fprintf(f, "# %.*s\n", (int)(cut - s), s);
+        s = *cut ? cut + 1 : cut;
+    }
+}
+
+static void write_mpm(FILE *f, const admin_mpm_t *m, apr_pool_t *p)
+{
+    fputs("\n", f);
+    write_comment(f, "httpd sizing (docs/operators-guide.md). Each core "
+                  "httpd (worker MPM) has max_request_workers threads in "
+                  "children of threads_per_child (ServerLimit is the "
+                  "quotient: use a multiple, or httpd lowers it) and holds "
+                  "one thread per open connection, keep-alive included, for "
+                  "up to keepalive_timeout seconds (0: KeepAlive Off). The "
+                  "own front (event MPM) has front_max_request_workers. "
+                  "Defaults: 64 threads per child; 256 workers per CPU, at "
+                  "most 1024 and one per 4 MiB of RAM shared by the cores; "
+                  "the front as many as a core.");
+    write_comment(f, apr_psprintf(p, "Here: %s.", m->origin ? m->origin
+                                  : m->computed ? m->computed : "as given"));
+    write_comment(f, "\"weblab-admin httpd-config-generate DIR\" rewrites "
+                  "the httpd files from these values, \"weblab-admin "
+                  "restart DIR\" applies them.");
+    fprintf(f, "mpm.threads_per_child = %d\n"
+            "mpm.max_request_workers = %d\n"
+            "mpm.front_max_request_workers = %d\n"
+            "mpm.keepalive_timeout = %d\n", m->threads_per_child,
+            m->max_request_workers, m->front_max_request_workers,
+            m->keepalive_timeout);
+}
 
 int admin_deploy_write(const admin_deploy_t *dep, apr_pool_t *p)
 {
@@ -402,6 +499,7 @@ int admin_deploy_write(const admin_deploy_t *dep, apr_pool_t *p)
         fprintf(f, "lab.%s.port = %d\nlab.%s.command = %s\n", lab->name,
                 lab->port, lab->name, lab->command);
     }
+    write_mpm(f, &dep->mpm, p);
     if (fclose(f) || rename(tmp, path)) {
         return admin_error("cannot write %s: %s", path, strerror(errno));
     }

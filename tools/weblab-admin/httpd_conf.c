@@ -16,12 +16,10 @@
 #include <apr_lib.h>
 #include <apr_time.h>
 
-#define THREADS_PER_CHILD 50
-#define MAX_SERVERS 16
-
 typedef struct {
     apr_hash_t *vars;
     apr_pool_t *pool;
+    int limits_changed;         /* ServerLimit or ThreadLimit of a file */
 } vars_t;
 
 static void set(vars_t *v, const char *name, const char *value)
@@ -146,6 +144,58 @@ static int write_file(const char *path, const char *text, int backup,
     return ADMIN_EXIT_OK;
 }
 
+/* The value of the first "Name value" line of text, or "". */
+static const char *directive(const char *text, const char *name,
+                             apr_pool_t *p)
+{
+    size_t n = strlen(name);
+    const char *s = text;
+
+    while (s) {
+        if (!strncmp(s, name, n) && s[n] == ' ') {
+            return apr_pstrndup(p, s + n + 1, strcspn(s + n + 1, "\n"));
+        }
+        s = strchr(s, '\n');
+        s = s ? s + 1 : NULL;
+    }
+    return "";
+}
+
+/* httpd keeps ServerLimit and ThreadLimit across a graceful restart (it
+ * says so in its error log and lowers MaxRequestWorkers to fit), so a
+ * change of either needs a stop and a start. */
+static int limits_differ(const char *path, const char *text, apr_pool_t *p)
+{
+    static const char *const names[] = { "ServerLimit", "ThreadLimit" };
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_size_t n;
+    char *old;
+    size_t i;
+
+    if (apr_file_open(&f, path, APR_FOPEN_READ, 0, p) != APR_SUCCESS) {
+        return 0;                       /* nothing ran from it */
+    }
+    if (apr_file_info_get(&fi, APR_FINFO_SIZE, f) != APR_SUCCESS) {
+        apr_file_close(f);
+        return 0;
+    }
+    n = (apr_size_t)fi.size;
+    old = apr_pcalloc(p, n + 1);
+    if (apr_file_read_full(f, old, n, &n) != APR_SUCCESS) {
+        n = 0;
+    }
+    apr_file_close(f);
+    old[n] = '\0';
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(directive(old, names[i], p),
+                   directive(text, names[i], p))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int generate(const char *templates, const char *name,
                     const char *dest, vars_t *v, int backup, apr_pool_t *p)
 {
@@ -157,6 +207,7 @@ static int generate(const char *templates, const char *name,
     if (!text) {
         return ADMIN_EXIT_ERROR;
     }
+    v->limits_changed |= limits_differ(dest, text, p);
     return write_file(dest, text, backup, p);
 }
 
@@ -202,6 +253,24 @@ static const char *types_config(const admin_deploy_t *dep, apr_pool_t *p)
     return own;
 }
 
+/* The MPM directives of a core (front 0) or of the front (1); weblab.conf
+ * was checked (admin_mpm_check), so httpd takes them without adjusting. */
+static void mpm_vars(vars_t *v, const admin_mpm_t *m, int front)
+{
+    int limit = admin_mpm_server_limit(m, front);
+
+    set(v, "MPM_SOURCE", m->computed
+        ? "weblab-admin's defaults for this machine (weblab.conf lacks "
+          "mpm.* keys)"
+        : "the mpm.* values of weblab.conf");
+    set_int(v, "THREADS_PER_CHILD", m->threads_per_child);
+    set_int(v, "SERVER_LIMIT", limit);
+    set_int(v, "MAX_REQUEST_WORKERS", front ? m->front_max_request_workers
+                                            : m->max_request_workers);
+    /* a second child from the start spares the first burst a fork */
+    set_int(v, "START_SERVERS", limit > 1 ? 2 : 1);
+}
+
 static int check_paths(const admin_deploy_t *dep)
 {
     const char *paths[] = {
@@ -220,11 +289,11 @@ static int check_paths(const admin_deploy_t *dep)
 }
 
 int admin_httpd_generate(const admin_deploy_t *dep, const char *templates,
-                         int backup, apr_pool_t *p)
+                         int backup, int *limits_changed, apr_pool_t *p)
 {
     const char *httpd_dir = admin_path(dep, "httpd", p);
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    int servers, rc, i;
+    const admin_mpm_t *m = &dep->mpm;
+    int rc, i;
     vars_t v;
     char *members = "";
 
@@ -234,23 +303,20 @@ int admin_httpd_generate(const admin_deploy_t *dep, const char *templates,
     if (apr_dir_make_recursive(httpd_dir, APR_OS_DEFAULT, p) != APR_SUCCESS) {
         return admin_error("cannot create %s", httpd_dir);
     }
-    ncpu = ncpu < 1 ? 1 : ncpu;
-    servers = (int)(2 * ncpu);
-    servers = servers < 2 ? 2 : servers > MAX_SERVERS ? MAX_SERVERS : servers;
-
     v.pool = p;
     v.vars = apr_hash_make(p);
+    v.limits_changed = 0;
     set(&v, "DIR", dep->dir);
     set(&v, "ROOT", dep->base_url);
     set(&v, "HTTPD_MODULEDIR", dep->httpd_moduledir);
     set(&v, "MODULE_PATH", dep->module_path);
     set(&v, "HTDOCS", dep->htdocs);
     set(&v, "TYPES_CONFIG", types_config(dep, p));
-    set_int(&v, "NCPU", (int)ncpu);
-    set_int(&v, "START_SERVERS", 2);
-    set_int(&v, "SERVER_LIMIT", servers);
-    set_int(&v, "THREADS_PER_CHILD", THREADS_PER_CHILD);
-    set_int(&v, "MAX_REQUEST_WORKERS", servers * THREADS_PER_CHILD);
+    mpm_vars(&v, m, 0);
+    set(&v, "KEEPALIVE_DIRECTIVES", m->keepalive_timeout
+        ? apr_psprintf(p, "KeepAlive On\nKeepAliveTimeout %d",
+                       m->keepalive_timeout)
+        : "KeepAlive Off");
     set(&v, "DATABASE", dep->database);
     set(&v, "COORDINATION_ENGINE", dep->coordination_engine);
     /* one target, read by the directive of its engine */
@@ -293,10 +359,13 @@ int admin_httpd_generate(const admin_deploy_t *dep, const char *templates,
                   apr_pstrcat(p, httpd_dir, "/apache_weblab_generic.conf",
                               NULL), &v, backup, p);
     if (rc == ADMIN_EXIT_OK && dep->front_port) {
-        set_int(&v, "SERVER_LIMIT", servers > 4 ? 4 : servers);
+        mpm_vars(&v, m, 1);
         rc = generate(templates, "front-httpd.conf.in",
                       apr_pstrcat(p, httpd_dir, "/front.conf", NULL), &v,
                       backup, p);
+    }
+    if (limits_changed) {
+        *limits_changed = v.limits_changed;
     }
     return rc;
 }
@@ -307,6 +376,7 @@ int admin_cmd_httpd_config_generate(const admin_cmd_t *cmd,
 {
     admin_deploy_t *dep;
     admin_paths_t paths;
+    int limits_changed;
     int rc = admin_deploy_open(&dep, APR_ARRAY_IDX(args->pos, 0,
                                                    const char *), p);
 
@@ -315,12 +385,20 @@ int admin_cmd_httpd_config_generate(const admin_cmd_t *cmd,
         return rc;
     }
     admin_paths_find(&paths, p);
-    rc = admin_httpd_generate(dep, paths.templates, 1, p);
-    if (rc == ADMIN_EXIT_OK) {
-        printf("wrote the httpd configurations of %s (%d core%s%s); "
-               "\"weblab-admin restart %s\" applies them\n", dep->dir,
-               dep->cores->nelts, dep->cores->nelts > 1 ? "s" : "",
-               dep->front_port ? " and the front" : "", dep->dir);
+    rc = admin_httpd_generate(dep, paths.templates, 1, &limits_changed, p);
+    if (rc != ADMIN_EXIT_OK) {
+        return rc;
+    }
+    printf("wrote the httpd configurations of %s (%d core%s%s); ", dep->dir,
+           dep->cores->nelts, dep->cores->nelts > 1 ? "s" : "",
+           dep->front_port ? " and the front" : "");
+    if (limits_changed) {
+        printf("ServerLimit or ThreadLimit changed, which a graceful "
+               "restart cannot apply: \"weblab-admin stop %s\" and then "
+               "\"weblab-admin start %s\" apply them\n", dep->dir, dep->dir);
+    }
+    else {
+        printf("\"weblab-admin restart %s\" applies them\n", dep->dir);
     }
     return rc;
 }

@@ -820,11 +820,14 @@ int admin_cmd_status(const admin_cmd_t *cmd, admin_args_t *args,
                             json_string(admin_server_url(r.dep, p)));
         json_object_set_new(o, "up", json_boolean(all_up));
         json_object_set_new(o, "processes", list);
+        json_object_set_new(o, "httpd_sizing", admin_mpm_json(r.dep));
         admin_json_print(o);
     }
     else {
         json_decref(list);
         admin_table_print(t);
+        printf("\n");
+        admin_mpm_print(r.dep, p);
         if (instances) {
             printf("\n");
             admin_table_print(inst_table);
