@@ -158,7 +158,10 @@ CREATE TABLE IF NOT EXISTS UserUsedExperiment (
     hostname VARCHAR(255),
     request_info TEXT
 );
-CREATE INDEX IF NOT EXISTS idx_UserUsedExperiment_user ON UserUsedExperiment (user_id, experiment_id);
+-- Covers the COUNT and MAX(start_date) per experiment of the uses of one
+-- user (list_experiments) without reading the rows: some accounts have
+-- thousands of uses.
+CREATE INDEX IF NOT EXISTS idx_UserUsedExperiment_user_uses ON UserUsedExperiment (user_id, experiment_id, start_date);
 CREATE TABLE IF NOT EXISTS UserCommand (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     experiment_use_id INTEGER NOT NULL REFERENCES UserUsedExperiment(id) ON DELETE CASCADE,
