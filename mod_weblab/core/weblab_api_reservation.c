@@ -420,15 +420,11 @@ weblab_error_t *weblab_api_to_lab(const char **response, const char **errmsg,
                                  rv == APR_SUCCESS ? *response : NULL, before,
                                  weblab_now(), call->p);
 
-        if (lrv == APR_SUCCESS) {
-            weblab_sql_release(core->data, conn);
-        }
-        else {
+        if (weblab_sql_done(core->data, conn, lrv) != APR_SUCCESS) {
             weblab_core_log(core, WEBLAB_LOG_ERR, lrv,
                             "weblab: could not log a %s of use %"
                             APR_INT64_T_FMT, command ? "command" : "file",
                             r->use_id);
-            weblab_sql_invalidate(core->data, conn);
         }
     }
     if (rv == APR_ENOTIMPL) {

@@ -45,12 +45,7 @@ static void record(async_job_t *job, int ok, const char *text,
             ? weblab_db_async_extend(conn, job->request_id, extend_to)
             : weblab_db_async_finish(conn, job->request_id, &job->log, ok,
                                      text, weblab_now());
-        if (rv == APR_SUCCESS) {
-            weblab_sql_release(core->data, conn);
-        }
-        else {
-            weblab_sql_invalidate(core->data, conn);
-        }
+        weblab_sql_done(core->data, conn, rv);
     }
     if (rv != APR_SUCCESS) {
         weblab_core_log(core, WEBLAB_LOG_ERR, rv,
@@ -177,12 +172,7 @@ apr_status_t weblab_async_request_submit(const char **request_id,
                                    r->use_id, command, file_b64, file_info,
                                    job->accepted, job->accepted + QUEUE_GRACE
                                    + weblab_async_request_span(core), p);
-        if (rv == APR_SUCCESS) {
-            weblab_sql_release(core->data, conn);
-        }
-        else {
-            weblab_sql_invalidate(core->data, conn);
-        }
+        weblab_sql_done(core->data, conn, rv);
     }
     if (rv != APR_SUCCESS) {
         weblab_async_worker_unreserve(core->async);

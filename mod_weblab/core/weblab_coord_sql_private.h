@@ -70,13 +70,7 @@ static inline const char *nz(const char *s)
  * logical reason, drop it after a failure of the connection itself. */
 static inline apr_status_t done(coord_sql_t *c, weblab_sql_t *conn, apr_status_t rv)
 {
-    if (rv == APR_SUCCESS || rv == APR_EINVAL || rv == APR_NOTFOUND) {
-        weblab_sql_release(c->pool, conn);
-    }
-    else {
-        weblab_sql_invalidate(c->pool, conn);
-    }
-    return rv;
+    return weblab_sql_done(c->pool, conn, rv);
 }
 
 static inline apr_status_t end_tx(weblab_sql_t *conn, apr_status_t rv)

@@ -44,12 +44,11 @@ static apr_array_header_t *read_checkers(weblab_core_t *core, apr_pool_t *p)
     apr_status_t rv = weblab_sql_acquire(core->data, &conn);
 
     if (rv == APR_SUCCESS) {
-        rv = weblab_db_instance_checkers(&all, conn, p);
+        rv = weblab_sql_done(core->data, conn,
+                             weblab_db_instance_checkers(&all, conn, p));
         if (rv == APR_SUCCESS) {
-            weblab_sql_release(core->data, conn);
             return all;
         }
-        weblab_sql_invalidate(core->data, conn);
     }
     /* every pass while the database is away, or until an older database
      * gets the table: rate-limited */

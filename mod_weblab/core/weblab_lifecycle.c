@@ -254,12 +254,7 @@ static apr_int64_t start_use(weblab_core_t *core,
                                  r->lab.url, r->permanent_id, r->request_info,
                                  r->client_initial_data,
                                  initial_configuration, p);
-        if (rv == APR_SUCCESS) {
-            weblab_sql_release(core->data, conn);
-        }
-        else {
-            weblab_sql_invalidate(core->data, conn);
-        }
+        weblab_sql_done(core->data, conn, rv);
     }
     if (rv != APR_SUCCESS) {
         weblab_core_log(core, WEBLAB_LOG_ERR, rv,
@@ -302,13 +297,10 @@ static void refuse_keep_initializing(weblab_core_t *core,
                     "weblab: lab instance %s (%s): %s", r->instance_name,
                     r->lab.url, why);
     if (use_id && weblab_sql_acquire(core->data, &conn) == APR_SUCCESS) {
-        if (weblab_db_use_command(conn, use_id, "@@@keep_initializing@@@",
-                                  why, now, now) == APR_SUCCESS) {
-            weblab_sql_release(core->data, conn);
-        }
-        else {
-            weblab_sql_invalidate(core->data, conn);
-        }
+        weblab_sql_done(core->data, conn,
+                        weblab_db_use_command(conn, use_id,
+                                              "@@@keep_initializing@@@", why,
+                                              now, now));
     }
 }
 
@@ -432,14 +424,11 @@ apr_status_t weblab_lifecycle_lab_failed(weblab_core_t *core,
                     r->instance_name, r->lab.url, errmsg ? errmsg : "");
     if (r->use_id && weblab_sql_acquire(core->data, &conn) == APR_SUCCESS) {
         /* keep the story of the use: it goes on on another instance */
-        if (weblab_db_use_command(conn, r->use_id, "@@@lab failed@@@",
-                                  errmsg ? errmsg : "", now, now)
-            == APR_SUCCESS) {
-            weblab_sql_release(core->data, conn);
-        }
-        else {
-            weblab_sql_invalidate(core->data, conn);
-        }
+        weblab_sql_done(core->data, conn,
+                        weblab_db_use_command(conn, r->use_id,
+                                              "@@@lab failed@@@",
+                                              errmsg ? errmsg : "", now,
+                                              now));
     }
     if (!r->slot_id) {
         return APR_SUCCESS;

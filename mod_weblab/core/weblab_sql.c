@@ -326,6 +326,18 @@ void weblab_sql_invalidate(weblab_sql_pool_t *pool, weblab_sql_t *conn)
     apr_reslist_invalidate(pool->list, conn);
 }
 
+apr_status_t weblab_sql_done(weblab_sql_pool_t *pool, weblab_sql_t *conn,
+                             apr_status_t rv)
+{
+    if (rv == APR_SUCCESS || rv == APR_EINVAL || rv == APR_NOTFOUND) {
+        weblab_sql_release(pool, conn);
+    }
+    else {
+        weblab_sql_invalidate(pool, conn);
+    }
+    return rv;
+}
+
 const char *weblab_sql_pool_dsn(const weblab_sql_pool_t *pool)
 {
     return pool->dsn;

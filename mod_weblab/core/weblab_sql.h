@@ -103,6 +103,11 @@ apr_status_t weblab_sql_pool_create(weblab_sql_pool_t **pool, const char *dsn,
 apr_status_t weblab_sql_acquire(weblab_sql_pool_t *pool, weblab_sql_t **conn);
 void weblab_sql_release(weblab_sql_pool_t *pool, weblab_sql_t *conn);
 void weblab_sql_invalidate(weblab_sql_pool_t *pool, weblab_sql_t *conn);
+/* Give it back after work that ended with rv: kept when rv is success or a
+ * logical outcome (APR_EINVAL, APR_NOTFOUND), dropped after any other
+ * failure, which may have been the connection's. Returns rv. */
+apr_status_t weblab_sql_done(weblab_sql_pool_t *pool, weblab_sql_t *conn,
+                             apr_status_t rv);
 const char *weblab_sql_pool_dsn(const weblab_sql_pool_t *pool);
 
 /* Non-zero when dsn's engine needs the caller's writer lock (SQLite); the
