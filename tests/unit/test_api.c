@@ -25,6 +25,8 @@
 #include "weblab_ids.h"
 #include "weblab_schema.h"
 #include "weblab_sql.h"
+#define CHECK_MAIN_CURL
+#include "check_main.h"
 
 /* "password" in the original's legacy format */
 #define LEGACY_PW "aaaa{sha}a776159c8c7ff8b73e43aa54d081979e72511474"
@@ -1100,16 +1102,5 @@ static Suite *api_suite(void)
 
 int main(void)
 {
-    SRunner *sr;
-    int failed;
-
-    apr_initialize();
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    sr = srunner_create(api_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    curl_global_cleanup();
-    apr_terminate();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_main(api_suite);
 }

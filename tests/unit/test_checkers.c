@@ -23,6 +23,8 @@
 #include <apr_time.h>
 
 #include "weblab_checkers.h"
+#define CHECK_MAIN_CURL
+#include "check_main.h"
 
 static pid_t server_pid;
 static int server_port;
@@ -564,16 +566,5 @@ static Suite *checkers_suite(void)
 
 int main(void)
 {
-    SRunner *sr;
-    int failed;
-
-    apr_initialize();
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    sr = srunner_create(checkers_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    curl_global_cleanup();
-    apr_terminate();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_main(checkers_suite);
 }

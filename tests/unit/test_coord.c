@@ -25,6 +25,7 @@
 #include "weblab_schema.h"
 #include "weblab_sql.h"
 #include "test_mysql_env.h"
+#include "check_main.h"
 
 
 static apr_pool_t *pool;
@@ -1268,14 +1269,5 @@ static Suite *coord_suite(void)
 
 int main(void)
 {
-    SRunner *sr;
-    int failed;
-
-    apr_initialize();
-    sr = srunner_create(coord_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_main(coord_suite);
 }

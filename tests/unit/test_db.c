@@ -13,6 +13,7 @@
 #include "weblab_schema.h"
 #include "weblab_password.h"
 #include "test_mysql_env.h"
+#include "check_main.h"
 
 static apr_pool_t *pool;
 static weblab_sql_t *db;
@@ -941,14 +942,5 @@ static Suite *db_suite(void)
 
 int main(void)
 {
-    SRunner *sr;
-    int failed;
-
-    apr_initialize();
-    sr = srunner_create(db_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_main(db_suite);
 }

@@ -9,6 +9,7 @@
 #include <apr_strings.h>
 
 #include "weblab_ids.h"
+#include "check_main.h"
 
 #define SESSION_ALPHABET \
     "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-"
@@ -191,14 +192,5 @@ static Suite *ids_suite(void)
 
 int main(void)
 {
-    SRunner *sr;
-    int failed;
-
-    apr_initialize();
-    sr = srunner_create(ids_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_main(ids_suite);
 }

@@ -21,6 +21,8 @@
 #include <apr_time.h>
 
 #include "weblab_lab.h"
+#define CHECK_MAIN_CURL
+#include "check_main.h"
 
 #ifndef FAKE_LAB_SCRIPT
 #error "FAKE_LAB_SCRIPT must name tests/integration/fake_weblablib_lab.py"
@@ -826,16 +828,5 @@ static Suite *lab_suite(void)
 
 int main(void)
 {
-    SRunner *sr;
-    int failed;
-
-    apr_initialize();
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    sr = srunner_create(lab_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    curl_global_cleanup();
-    apr_terminate();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_main(lab_suite);
 }

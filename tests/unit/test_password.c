@@ -9,6 +9,7 @@
 #include <apr_strings.h>
 
 #include "weblab_password.h"
+#include "check_main.h"
 
 /* sha1("aaaa" "password"): the form the original stores. */
 #define LEGACY_SHA "aaaa{sha}a776159c8c7ff8b73e43aa54d081979e72511474"
@@ -150,14 +151,5 @@ static Suite *password_suite(void)
 
 int main(void)
 {
-    SRunner *sr;
-    int failed;
-
-    apr_initialize();
-    sr = srunner_create(password_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_main(password_suite);
 }

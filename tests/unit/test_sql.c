@@ -15,6 +15,7 @@
 
 #include "weblab_sql.h"
 #include "weblab_schema.h"
+#include "check_main.h"
 
 static apr_pool_t *pool;
 static char dir[] = "/tmp/weblab-test-sql-XXXXXX";
@@ -563,14 +564,5 @@ static Suite *sql_suite(void)
 
 int main(void)
 {
-    SRunner *sr;
-    int failed;
-
-    apr_initialize();
-    sr = srunner_create(sql_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_main(sql_suite);
 }
