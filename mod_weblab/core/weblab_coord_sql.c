@@ -33,9 +33,10 @@ apr_status_t weblab_coord_sql_create(void **ctx, const char *dsn,
 typedef apr_status_t (*write_step_t)(weblab_sql_t *conn, void *baton,
                                      apr_pool_t *p);
 
-/* Acquire, begin, run the step, commit (or roll back on failure), hand
- * the connection back. */
-static apr_status_t in_write_tx(coord_sql_t *c, write_step_t step,
+/* Acquire, begin (mode: WEBLAB_SQL_WRITE, or WEBLAB_SQL_WRITE_ROWS for a
+ * step that writes only rows of its own, such as a session), run the step,
+ * commit (or roll back on failure), hand the connection back. */
+static apr_status_t in_write_tx(coord_sql_t *c, int mode, write_step_t step,
                                 void *baton)
 {
     weblab_sql_t *conn;
@@ -46,7 +47,7 @@ static apr_status_t in_write_tx(coord_sql_t *c, write_step_t step,
         return rv;
     }
     apr_pool_create(&p, NULL);
-    rv = weblab_sql_begin(conn, 1);
+    rv = weblab_sql_begin(conn, mode);
     if (rv == APR_SUCCESS) {
         rv = end_tx(conn, step(conn, baton, p));
     }
@@ -54,21 +55,22 @@ static apr_status_t in_write_tx(coord_sql_t *c, write_step_t step,
     return done(c, conn, rv);
 }
 
-/* Run one write statement in its own transaction. */
-#define WRITE1(c, changes, sql, types, ...) \
+/* Run one write statement in its own transaction (mode as in_write_tx). */
+#define WRITE1_AS(mode, c, changes, sql, types, ...) \
     do { \
         weblab_sql_t *conn_; \
         apr_status_t rv_ = weblab_sql_acquire((c)->pool, &conn_); \
         if (rv_ != APR_SUCCESS) { \
             return rv_; \
         } \
-        rv_ = weblab_sql_begin(conn_, 1); \
+        rv_ = weblab_sql_begin(conn_, (mode)); \
         if (rv_ == APR_SUCCESS) { \
             rv_ = end_tx(conn_, weblab_sql_exec(conn_, changes, sql, types, \
                                                 __VA_ARGS__)); \
         } \
         return done((c), conn_, rv_); \
     } while (0)
+#define WRITE1(...) WRITE1_AS(WEBLAB_SQL_WRITE, __VA_ARGS__)
 
 /* ---- sessions ---- */
 
@@ -87,7 +89,8 @@ static apr_status_t session_create_step(weblab_sql_t *conn, void *baton,
 
 static apr_status_t session_create(void *ctx, const weblab_session_t *s)
 {
-    return in_write_tx(ctx, session_create_step, (void *)s);
+    return in_write_tx(ctx, WEBLAB_SQL_WRITE_ROWS, session_create_step,
+                       (void *)s);
 }
 
 static apr_status_t session_get(void *ctx, weblab_session_t **out,
@@ -120,7 +123,7 @@ static apr_status_t session_get(void *ctx, weblab_session_t **out,
     s->latest_access = fd(rows, "latest_access");
     s->reservation_id = fs(rows, "reservation_id");
     if (s->latest_access < now - timeout) {
-        rv = weblab_sql_begin(conn, 1);
+        rv = weblab_sql_begin(conn, WEBLAB_SQL_WRITE_ROWS);
         if (rv == APR_SUCCESS) {
             rv = end_tx(conn, weblab_sql_exec(conn, NULL,
                         "DELETE FROM WebSession WHERE id = ?", "s", id));
@@ -128,7 +131,7 @@ static apr_status_t session_get(void *ctx, weblab_session_t **out,
         return done(c, conn, rv);
     }
     if (s->latest_access < now - SESSION_TOUCH_SLACK) {
-        rv = weblab_sql_begin(conn, 1);
+        rv = weblab_sql_begin(conn, WEBLAB_SQL_WRITE_ROWS);
         if (rv == APR_SUCCESS) {
             rv = end_tx(conn, weblab_sql_exec(conn, NULL,
                         "UPDATE WebSession SET latest_access = ? WHERE id = ?",
@@ -143,7 +146,8 @@ static apr_status_t session_get(void *ctx, weblab_session_t **out,
 
 static apr_status_t session_delete(void *ctx, const char *id)
 {
-    WRITE1((coord_sql_t *)ctx, NULL, "DELETE FROM WebSession WHERE id = ?",
+    WRITE1_AS(WEBLAB_SQL_WRITE_ROWS, (coord_sql_t *)ctx, NULL,
+              "DELETE FROM WebSession WHERE id = ?",
            "s", id);
 }
 
@@ -247,9 +251,10 @@ static apr_status_t run_queue_of_resource(weblab_sql_t *conn,
 
 static apr_status_t touch(void *ctx, const char *id, double now)
 {
-    WRITE1((coord_sql_t *)ctx, NULL,
-           "UPDATE Reservation SET latest_poll = ? WHERE id = ?", "ds",
-           now, id);
+    /* only the poll time: no queue step reads it in a way a race harms */
+    WRITE1_AS(WEBLAB_SQL_WRITE_ROWS, (coord_sql_t *)ctx, NULL,
+              "UPDATE Reservation SET latest_poll = ? WHERE id = ?", "ds",
+              now, id);
 }
 
 static apr_status_t claim(void *ctx, int *claimed, const char *id,
@@ -351,7 +356,7 @@ static apr_status_t start_failed(void *ctx, const char *id, const char *error,
     a.id = id;
     a.error = error;
     a.now = now;
-    return in_write_tx(ctx, start_failed_step, &a);
+    return in_write_tx(ctx, WEBLAB_SQL_WRITE, start_failed_step, &a);
 }
 
 static apr_status_t finish_step(weblab_sql_t *conn, void *baton,
@@ -403,7 +408,7 @@ static apr_status_t finish(void *ctx, const char *id, int reason, double now)
     a.id = id;
     a.reason = reason;
     a.now = now;
-    return in_write_tx(ctx, finish_step, &a);
+    return in_write_tx(ctx, WEBLAB_SQL_WRITE, finish_step, &a);
 }
 
 static apr_status_t dispose_later(void *ctx, const char *id, double at)
@@ -449,7 +454,7 @@ static apr_status_t disposed(void *ctx, const char *id, const char *end_data,
     a.at = post_expiry;
     a.flag = broken;
     a.error = error;
-    return in_write_tx(ctx, disposed_step, &a);
+    return in_write_tx(ctx, WEBLAB_SQL_WRITE, disposed_step, &a);
 }
 
 static apr_status_t set_should_finish(void *ctx, const char *id, double at)
@@ -591,7 +596,7 @@ static apr_status_t sync_instances(void *ctx, const apr_array_header_t *defs,
                                    apr_pool_t *p)
 {
     (void)p;
-    return in_write_tx(ctx, sync_step, (void *)defs);
+    return in_write_tx(ctx, WEBLAB_SQL_WRITE, sync_step, (void *)defs);
 }
 
 static apr_status_t checked_step(weblab_sql_t *conn, void *baton,
@@ -621,7 +626,7 @@ static apr_status_t instance_checked(void *ctx, apr_int64_t resource_id,
     a.flag = ok;
     a.error = error;
     a.at = next;
-    return in_write_tx(ctx, checked_step, &a);
+    return in_write_tx(ctx, WEBLAB_SQL_WRITE, checked_step, &a);
 }
 
 static apr_status_t cleanup_step(weblab_sql_t *conn, void *baton,
@@ -646,7 +651,7 @@ static apr_status_t cleanup(void *ctx, double now, double session_timeout)
 
     a.now = now;
     a.at = now - session_timeout;
-    return in_write_tx(ctx, cleanup_step, &a);
+    return in_write_tx(ctx, WEBLAB_SQL_WRITE, cleanup_step, &a);
 }
 
 static apr_status_t failed_step(weblab_sql_t *conn, void *baton,
@@ -685,7 +690,7 @@ static apr_status_t instance_failed(void *ctx, apr_int64_t resource_id,
     a.error = error;
     a.now = now;
     a.at = next_check;
-    return in_write_tx(ctx, failed_step, &a);
+    return in_write_tx(ctx, WEBLAB_SQL_WRITE, failed_step, &a);
 }
 
 /* The waiting reservations in queue order, positions counted per resource

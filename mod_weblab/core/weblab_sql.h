@@ -66,8 +66,17 @@ apr_status_t weblab_sql_select(weblab_sql_t *c, weblab_sql_rows_t **rows,
 /* Several ';'-separated statements without parameters (schemas). */
 apr_status_t weblab_sql_exec_script(weblab_sql_t *c, const char *script);
 
-/* Transactions. write=1 takes the installed writer lock first and opens a
- * write transaction (BEGIN IMMEDIATE on SQLite); commit/rollback release it. */
+/* Transactions. write=WEBLAB_SQL_WRITE takes the installed writer lock
+ * first and opens a write transaction (BEGIN IMMEDIATE on SQLite); on MySQL
+ * the server-side named lock serializes it with every other such writer of
+ * the database, on every host. WEBLAB_SQL_WRITE_ROWS is for a transaction
+ * that only writes rows of its own (a session, a poll time) and need not
+ * wait for those writers: on MySQL it skips the named lock (InnoDB's row
+ * locks suffice); SQLite has one writer at a time anyway, so there it is
+ * WEBLAB_SQL_WRITE. commit/rollback release what begin took. */
+#define WEBLAB_SQL_READ 0
+#define WEBLAB_SQL_WRITE 1
+#define WEBLAB_SQL_WRITE_ROWS 2
 apr_status_t weblab_sql_begin(weblab_sql_t *c, int write);
 apr_status_t weblab_sql_commit(weblab_sql_t *c);
 apr_status_t weblab_sql_rollback(weblab_sql_t *c);

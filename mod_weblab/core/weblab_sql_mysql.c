@@ -514,9 +514,10 @@ static apr_status_t my_begin(void *handle, int write)
         if (!c->db && (rv = connect_db(c)) != APR_SUCCESS) {
             return rv;
         }
-        rv = write ? named_lock(c, 1) : APR_SUCCESS;
+        /* WRITE_ROWS (2): own rows only, InnoDB's row locks suffice */
+        rv = write == 1 ? named_lock(c, 1) : APR_SUCCESS;
         if (rv == APR_SUCCESS) {
-            c->locked = write;
+            c->locked = write == 1;
             rv = query(c, "START TRANSACTION");
         }
         if (rv == APR_SUCCESS) {

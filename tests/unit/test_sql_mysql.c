@@ -145,6 +145,7 @@ typedef struct {
     const char *dsn;
     apr_time_t got;
     apr_status_t rv;
+    int mode;                   /* of its begin; 0: WEBLAB_SQL_WRITE */
 } waiter_t;
 
 static void *second_writer(void *arg)
@@ -156,7 +157,7 @@ static void *second_writer(void *arg)
     apr_pool_create(&p, NULL);
     w->rv = weblab_sql_open(&c, w->dsn, p);
     if (w->rv == APR_SUCCESS) {
-        w->rv = weblab_sql_begin(c, 1);
+        w->rv = weblab_sql_begin(c, w->mode ? w->mode : WEBLAB_SQL_WRITE);
         w->got = apr_time_now();
         if (w->rv == APR_SUCCESS) {
             w->rv = weblab_sql_commit(c);
@@ -188,6 +189,25 @@ START_TEST(test_writers_take_turns)
     w.got = 0;
     second_writer(&w);
     ck_assert_int_eq(w.rv, APR_SUCCESS);
+}
+END_TEST
+
+/* A transaction that writes only rows of its own does not wait for the
+ * named lock of the serialized writers. */
+START_TEST(test_row_writers_do_not_wait)
+{
+    waiter_t w = {dsn, 0, APR_EGENERAL, WEBLAB_SQL_WRITE_ROWS};
+    pthread_t th;
+    apr_time_t released;
+
+    ck_assert_int_eq(weblab_sql_begin(conn, WEBLAB_SQL_WRITE), APR_SUCCESS);
+    ck_assert_int_eq(pthread_create(&th, NULL, second_writer, &w), 0);
+    apr_sleep(apr_time_from_msec(400));
+    released = apr_time_now();
+    ck_assert_int_eq(weblab_sql_commit(conn), APR_SUCCESS);
+    pthread_join(th, NULL);
+    ck_assert_int_eq(w.rv, APR_SUCCESS);
+    ck_assert_msg(w.got < released, "the row writer waited for the lock");
 }
 END_TEST
 
@@ -236,6 +256,7 @@ int main(void)
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, test_schema_values_and_errors);
         tcase_add_test(tc, test_writers_take_turns);
+        tcase_add_test(tc, test_row_writers_do_not_wait);
         tcase_add_test(tc, test_reconnects_after_being_dropped);
         suite_add_tcase(s, tc);
     }
