@@ -79,6 +79,11 @@ void admin_paths_find(admin_paths_t *paths, apr_pool_t *p)
         paths->experiment_server = WEBLAB_BINDIR "/experiment_server";
         paths->htdocs = WEBLAB_PKGDATADIR "/htdocs";
     }
+    /* the httpd templates elsewhere: create reads them as the deployment's
+     * user, which may not reach a build tree (tools/demo stages a copy) */
+    if (getenv("WEBLAB_TEMPLATES_DIR") && *getenv("WEBLAB_TEMPLATES_DIR")) {
+        paths->templates = getenv("WEBLAB_TEMPLATES_DIR");
+    }
 }
 
 const char *admin_abspath(const char *dir, apr_pool_t *p)
