@@ -79,8 +79,9 @@ def test_300_students_at_once_on_sqlite(deployment_factory):
 
     # the experiment servers' own view: starts and disposes alternate
     # (read after a stop: their logs are flushed on exit)
-    # 300 keep-alive clients fill the default 200 workers of the front and
-    # of the core: httpd says so and queues; anything else is a failure
+    # where fewer workers than the 300 keep-alive clients are configured
+    # (a machine with little RAM), httpd says it reached MaxRequestWorkers
+    # and queues them: that is not a failure; any other error line is
     assert [ln for ln in error_lines(d)
             if "MaxRequestWorkers" not in ln] == []
     d.stop()
