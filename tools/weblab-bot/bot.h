@@ -247,6 +247,12 @@ void bot_student_start(void *st);
 void bot_student_reserve(bot_student_t *st);
 /* Non-zero when the student waits at the barrier. */
 int bot_student_ready(const bot_student_t *st);
+/* At once, finish mode: every reserve of the burst is answered; finish
+ * (cancel) now. */
+void bot_student_finish(bot_student_t *st);
+/* Non-zero when the student holds a reservation and waits for the rest of
+ * the burst to be answered. */
+int bot_student_reserved(const bot_student_t *st);
 
 /* Shared by the students of one run. */
 struct bot_scenario_t {
@@ -259,6 +265,8 @@ struct bot_scenario_t {
     long finished;              /* students done (ok or failed) */
     long ready;                 /* at the barrier (at once) */
     int burst_sent;
+    long reserved;              /* answered, waiting for the burst's end */
+    int burst_answered;
 };
 
 /* Called by a student when it is done (ok: its cycle completed). */
@@ -266,6 +274,8 @@ void bot_scenario_student_done(bot_scenario_t *sc, bot_student_t *st,
                                int ok);
 /* Called by a student reaching the barrier. */
 void bot_scenario_student_ready(bot_scenario_t *sc);
+/* At once, finish mode: called by a student whose reserve was answered. */
+void bot_scenario_student_reserved(bot_scenario_t *sc);
 
 /* Run one iteration of `users` students into result. deadline: monotonic
  * time to give up at. Returns 0, or BOT_EXIT_TIMEOUT. */

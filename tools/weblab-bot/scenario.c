@@ -65,6 +65,29 @@ void bot_scenario_student_ready(bot_scenario_t *sc)
     maybe_burst(sc);
 }
 
+/* Finish mode: every reserve of the burst answered (or its student
+ * failed): the students holding a reservation cancel it now. */
+static void maybe_finish(bot_scenario_t *sc)
+{
+    int k;
+    if (sc->burst_answered || !sc->burst_sent
+        || sc->reserved + sc->finished < sc->users) {
+        return;
+    }
+    sc->burst_answered = 1;
+    for (k = 0; k < sc->users; k++) {
+        if (bot_student_reserved(sc->students[k])) {
+            bot_student_finish(sc->students[k]);
+        }
+    }
+}
+
+void bot_scenario_student_reserved(bot_scenario_t *sc)
+{
+    sc->reserved++;
+    maybe_finish(sc);
+}
+
 void bot_scenario_student_done(bot_scenario_t *sc, bot_student_t *st,
                                int ok)
 {
@@ -78,6 +101,9 @@ void bot_scenario_student_done(bot_scenario_t *sc, bot_student_t *st,
     }
     if (sc->opt->at_once && !sc->burst_sent) {
         maybe_burst(sc);
+    }
+    else if (sc->opt->at_once) {
+        maybe_finish(sc);
     }
 }
 

@@ -26,6 +26,7 @@ typedef enum student_state_t {
     ST_IDLE,
     ST_CALL,                    /* a timed call of st->method in flight */
     ST_READY,                   /* at the barrier (at once) */
+    ST_RESERVED,                /* at once, finish: until the burst ends */
     ST_SLEEP,                   /* before the next status poll */
     ST_CLEANUP_FINISH,          /* untimed finished_experiment */
     ST_CLEANUP_LOGOUT,          /* untimed logout */
@@ -75,6 +76,11 @@ void bot_student_destroy(bot_student_t *st)
 int bot_student_ready(const bot_student_t *st)
 {
     return st->state == ST_READY;
+}
+
+int bot_student_reserved(const bot_student_t *st)
+{
+    return st->state == ST_RESERVED;
 }
 
 static json_t *session_param(const bot_student_t *st)
@@ -157,6 +163,11 @@ void bot_student_start(void *baton)
 void bot_student_reserve(bot_student_t *st)
 {
     call(st, BOT_RESERVE_EXPERIMENT);
+}
+
+void bot_student_finish(bot_student_t *st)
+{
+    call(st, BOT_FINISHED_EXPERIMENT);
 }
 
 static void poll_status(void *baton)
@@ -391,7 +402,11 @@ static void on_reply(void *baton, const bot_reply_t *r)
             json_object_get(result, "reservation_id"), "id")));
         if (sc->opt->at_once
             && sc->opt->after_reserve == BOT_AFTER_RESERVE_FINISH) {
-            call(st, BOT_FINISHED_EXPERIMENT);
+            /* the cancels wait for the last reserve of the burst, so that
+             * they do not compete with it (the original's students poll
+             * after a second or more, not at once) */
+            st->state = ST_RESERVED;
+            bot_scenario_student_reserved(sc);
         }
         else {
             on_reservation(st, result);
