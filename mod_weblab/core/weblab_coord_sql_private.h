@@ -11,13 +11,15 @@
 #include <apr_thread_cond.h>
 
 typedef struct coord_sql_batch_item_t coord_sql_batch_item_t;
+typedef struct coord_sql_waiter_t coord_sql_waiter_t;
 
 typedef struct {
     weblab_sql_pool_t *pool;
 #if APR_HAS_THREADS
     /* group commit of reserves (weblab_coord_sql_reserve.c) */
     apr_thread_mutex_t *batch_mutex;
-    apr_thread_cond_t *batch_cond;
+    apr_pool_t *batch_pool;             /* the waiters' conditions */
+    coord_sql_waiter_t *idle_waiters;   /* conditions free for reuse */
 #endif
     coord_sql_batch_item_t *batch_head, **batch_tail;
     int batch_writing;
