@@ -198,11 +198,40 @@ done:
     return rv;
 }
 
+/* One logged row gets a transaction of its own, unless the caller has one
+ * open (own: set when this call began it). On SQLite that transaction waits
+ * for the writers' lock: an autocommit INSERT meets the other writers in
+ * SQLite's busy handler instead, which sleeps 1, 2, 5... ms a try. */
+static apr_status_t begin_row(weblab_sql_t *c, int *own)
+{
+    *own = !weblab_sql_in_tx(c);
+    return *own ? weblab_sql_begin(c, WEBLAB_SQL_WRITE_ROWS) : APR_SUCCESS;
+}
+
+static apr_status_t end_row(weblab_sql_t *c, int own, apr_status_t rv)
+{
+    if (!own) {
+        return rv;
+    }
+    if (rv == APR_SUCCESS) {
+        return weblab_sql_commit(c);
+    }
+    weblab_sql_rollback(c);
+    return rv;
+}
+
 apr_status_t weblab_db_use_command(weblab_sql_t *c, apr_int64_t use_id,
                                    const char *command, const char *response,
                                    double before, double after)
 {
-    return insert_command(c, use_id, command, response, before, after);
+    int own;
+    apr_status_t rv = begin_row(c, &own);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    return end_row(c, own, insert_command(c, use_id, command, response,
+                                          before, after));
 }
 
 /* "{sha}<hex>" of the decoded content. The decoded copy lives in a
@@ -243,14 +272,21 @@ apr_status_t weblab_db_use_file(weblab_sql_t *c, apr_int64_t use_id,
                                 const char *file_info, const char *response,
                                 double before, double after, apr_pool_t *p)
 {
-    return weblab_sql_exec(c, NULL,
-                           "INSERT INTO UserFile (experiment_use_id,"
-                           " file_sent, file_hash, file_info, response,"
-                           " timestamp_before, timestamp_after)"
-                           " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           "issssdd", use_id, FILE_NOT_STORED,
-                           file_hash(content_b64, p), file_info, response,
-                           before, after);
+    const char *hash = file_hash(content_b64, p);
+    int own;
+    apr_status_t rv = begin_row(c, &own);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = weblab_sql_exec(c, NULL,
+                         "INSERT INTO UserFile (experiment_use_id,"
+                         " file_sent, file_hash, file_info, response,"
+                         " timestamp_before, timestamp_after)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         "issssdd", use_id, FILE_NOT_STORED, hash, file_info,
+                         response, before, after);
+    return end_row(c, own, rv);
 }
 
 /* The UPDATE only touches an open use (end_date IS NULL), so of two racing

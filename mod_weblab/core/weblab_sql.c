@@ -169,6 +169,11 @@ apr_status_t weblab_sql_begin(weblab_sql_t *c, int write)
     return rv;
 }
 
+int weblab_sql_in_tx(const weblab_sql_t *c)
+{
+    return c->in_tx;
+}
+
 static void unlock_writer(weblab_sql_t *c)
 {
     if (c->locked) {

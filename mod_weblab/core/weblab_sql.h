@@ -80,6 +80,8 @@ apr_status_t weblab_sql_exec_script(weblab_sql_t *c, const char *script);
 apr_status_t weblab_sql_begin(weblab_sql_t *c, int write);
 apr_status_t weblab_sql_commit(weblab_sql_t *c);
 apr_status_t weblab_sql_rollback(weblab_sql_t *c);
+/* Non-zero between weblab_sql_begin and its commit or rollback. */
+int weblab_sql_in_tx(const weblab_sql_t *c);
 
 /* Row id of the last INSERT on this connection. */
 apr_int64_t weblab_sql_last_id(weblab_sql_t *c);

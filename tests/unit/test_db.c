@@ -782,6 +782,63 @@ START_TEST(test_use_start_unknown_experiment)
 }
 END_TEST
 
+/* Counts the writer lock's takes and releases. */
+static int lock_takes, lock_releases;
+
+static apr_status_t count_lock(void *baton)
+{
+    (void)baton;
+    lock_takes++;
+    return APR_SUCCESS;
+}
+
+static apr_status_t count_unlock(void *baton)
+{
+    (void)baton;
+    lock_releases++;
+    return APR_SUCCESS;
+}
+
+/* A logged command or file is a write transaction of its own, so that on
+ * SQLite it waits for the writers' lock rather than in SQLite's sleeping
+ * busy handler; inside the caller's transaction it joins that one. */
+START_TEST(test_use_rows_take_the_writer_lock)
+{
+    weblab_sql_lock_t counting = {count_lock, count_unlock, NULL};
+    weblab_sql_lock_t none = {NULL, NULL, NULL};
+    apr_int64_t id = start_use("res-rows-lock", T0);
+    const char *rows_of_use = "SELECT (SELECT COUNT(*) FROM UserCommand"
+                              " WHERE experiment_use_id = ?) + (SELECT"
+                              " COUNT(*) FROM UserFile WHERE"
+                              " experiment_use_id = ?)";
+    int before = count(rows_of_use, "ii", id, id);
+
+    lock_takes = lock_releases = 0;
+    weblab_sql_set_lock(db, &counting);
+    ck_assert_int_eq(weblab_db_use_command(db, id, "alone", "ok", T0 + 1,
+                                           T0 + 2), APR_SUCCESS);
+    ck_assert_int_eq(weblab_db_use_file(db, id, "aGk=", "alone", "ok",
+                                        T0 + 3, T0 + 4, pool), APR_SUCCESS);
+    ck_assert_int_eq(lock_takes, 2);
+    ck_assert_int_eq(lock_releases, 2);
+    ck_assert(!weblab_sql_in_tx(db));
+    ck_assert_int_eq(count(rows_of_use, "ii", id, id), before + 2);
+
+    /* in the caller's transaction: no second take; its rollback undoes them */
+    ck_assert_int_eq(weblab_sql_begin(db, WEBLAB_SQL_WRITE), APR_SUCCESS);
+    ck_assert_int_eq(weblab_db_use_command(db, id, "joined", "ok", T0 + 5,
+                                           T0 + 6), APR_SUCCESS);
+    ck_assert_int_eq(weblab_db_use_file(db, id, "aGk=", "joined", "ok",
+                                        T0 + 7, T0 + 8, pool), APR_SUCCESS);
+    ck_assert(weblab_sql_in_tx(db));
+    ck_assert_int_eq(lock_takes, 3);
+    ck_assert_int_eq(weblab_sql_rollback(db), APR_SUCCESS);
+    ck_assert_int_eq(lock_releases, 3);
+    weblab_sql_set_lock(db, &none);
+    ck_assert_int_eq(count(rows_of_use, "ii", id, id), before + 2);
+}
+END_TEST
+
 START_TEST(test_use_commands_and_files)
 {
     apr_int64_t id = start_use("res-cmd", T0);
@@ -934,6 +991,7 @@ static Suite *db_suite(void)
     tcase_add_test(tc, test_use_start_idempotent);
     tcase_add_test(tc, test_use_start_unknown_experiment);
     tcase_add_test(tc, test_use_commands_and_files);
+    tcase_add_test(tc, test_use_rows_take_the_writer_lock);
     tcase_add_test(tc, test_use_finish_idempotent);
     tcase_add_test(tc, test_uses_in_allowed);
     suite_add_tcase(s, tc);
