@@ -25,7 +25,9 @@ void weblab_core_config_defaults(weblab_core_config_t *cfg)
 
 apr_status_t weblab_core_create(weblab_core_t **out,
                                 const weblab_core_config_t *cfg,
-                                const weblab_sql_lock_t *lock, apr_pool_t *p)
+                                const weblab_sql_lock_t *data_lock,
+                                const weblab_sql_lock_t *coord_lock,
+                                apr_pool_t *p)
 {
     weblab_core_t *core = apr_pcalloc(p, sizeof(*core));
     apr_status_t rv;
@@ -38,12 +40,12 @@ apr_status_t weblab_core_create(weblab_core_t **out,
     /* the writer lock is for SQLite; MySQL takes a named lock itself */
     rv = weblab_sql_pool_create(&core->data, cfg->data_dsn, 0, cfg->pool_max,
                                 weblab_sql_dsn_needs_lock(cfg->data_dsn)
-                                ? lock : NULL, p);
+                                ? data_lock : NULL, p);
     if (rv == APR_SUCCESS) {
         rv = weblab_coord_open(&core->coord, cfg->coord_engine, cfg->coord_dsn,
                                cfg->pool_max,
                                weblab_sql_dsn_needs_lock(cfg->coord_dsn)
-                               ? lock : NULL, p);
+                               ? coord_lock : NULL, p);
     }
     if (rv == APR_SUCCESS) {
         rv = weblab_lab_client_create(&core->labs, cfg->pool_max,

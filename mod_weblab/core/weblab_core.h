@@ -59,12 +59,15 @@ typedef struct weblab_core_t {
 /* Fill cfg with the documented defaults (docs/INTERNALS.md). */
 void weblab_core_config_defaults(weblab_core_config_t *cfg);
 
-/* Open the backends for cfg (copied). lock serializes SQLite writers across
- * processes (may be NULL in single-process tools). Allocated from p, which
- * must outlive the core. */
+/* Open the backends for cfg (copied). data_lock and coord_lock serialize
+ * the SQLite writers of each database across processes (either may be NULL
+ * in single-process tools). Allocated from p, which must outlive the
+ * core. */
 apr_status_t weblab_core_create(weblab_core_t **core,
                                 const weblab_core_config_t *cfg,
-                                const weblab_sql_lock_t *lock, apr_pool_t *p);
+                                const weblab_sql_lock_t *data_lock,
+                                const weblab_sql_lock_t *coord_lock,
+                                apr_pool_t *p);
 
 /* Log through the installed function (messages never carry secrets). */
 void weblab_core_log(weblab_core_t *core, int level, apr_status_t rv,

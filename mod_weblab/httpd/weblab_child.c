@@ -1,5 +1,5 @@
 /* Start-up: validate the configuration (post_config fails the start with a
- * clear message), create the writer mutex, and make the per-child core in
+ * clear message), create the writer mutexes, and make the per-child core in
  * child_init (pools and connections are per child, never from pconf at
  * request time). */
 #include "weblab_glue.h"
@@ -53,10 +53,33 @@ static void finalize(weblab_server_conf_t *c)
     }
 }
 
+/* The writers' mutex of one SQLite database (*m stays NULL for MySQL),
+ * made once and shared by the virtual hosts. One per database, so that the
+ * uses log written to the data database does not wait for the scheduler's
+ * writes to the coordination database, nor these for it. */
+static apr_status_t writer_mutex(apr_global_mutex_t **m, const char *dsn,
+                                 const char *instance, server_rec *base,
+                                 apr_pool_t *pconf)
+{
+    apr_status_t rv;
+
+    if (*m || !weblab_sql_dsn_needs_lock(dsn)) {
+        return APR_SUCCESS;
+    }
+    rv = ap_global_mutex_create(m, NULL, WEBLAB_MUTEX_TYPE, instance, base,
+                                pconf, 0);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, base,
+                     "weblab: could not create the writer mutex of the %s"
+                     " database", instance);
+    }
+    return rv;
+}
+
 static int weblab_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                               apr_pool_t *ptemp, server_rec *base)
 {
-    apr_global_mutex_t *mutex = NULL;
+    apr_global_mutex_t *data_mutex = NULL, *coord_mutex = NULL;
     server_rec *s;
     const char *why;
     int threads = 0;
@@ -84,18 +107,28 @@ static int weblab_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                          c->core_cfg.coord_engine, why);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
-        /* only SQLite needs it: MySQL serializes writers with GET_LOCK */
-        if (!mutex && (weblab_sql_dsn_needs_lock(c->core_cfg.data_dsn)
-                       || weblab_sql_dsn_needs_lock(c->core_cfg.coord_dsn))) {
-            rv = ap_global_mutex_create(&mutex, NULL, WEBLAB_MUTEX_TYPE, NULL,
-                                        base, pconf, 0);
-            if (rv != APR_SUCCESS) {
-                ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
-                             "weblab: could not create the writer mutex");
-                return HTTP_INTERNAL_SERVER_ERROR;
-            }
+        /* only SQLite needs them: MySQL serializes writers with GET_LOCK */
+        rv = writer_mutex(&data_mutex, c->core_cfg.data_dsn, "data", base,
+                          pconf);
+        if (rv == APR_SUCCESS && !coord_mutex && data_mutex
+            && apr_global_mutex_mech(data_mutex) == APR_LOCK_FCNTL) {
+            /* fcntl locks belong to the process: two of them, each held by
+             * a thread of one child and wanted by a thread of another, look
+             * like a deadlock to the kernel (EDEADLK). With fcntl (as "Mutex
+             * file:DIR default" selects) both databases share one mutex. */
+            coord_mutex = data_mutex;
         }
-        c->mutex = mutex;
+        if (rv == APR_SUCCESS) {
+            rv = writer_mutex(&coord_mutex, c->core_cfg.coord_dsn,
+                              "coordination", base, pconf);
+        }
+        if (rv != APR_SUCCESS) {
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        c->data_mutex = weblab_sql_dsn_needs_lock(c->core_cfg.data_dsn)
+                        ? data_mutex : NULL;
+        c->coord_mutex = weblab_sql_dsn_needs_lock(c->core_cfg.coord_dsn)
+                         ? coord_mutex : NULL;
     }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, base,
@@ -115,6 +148,23 @@ static apr_status_t unlock_mutex(void *baton)
     return apr_global_mutex_unlock(baton);
 }
 
+/* Re-attach a writer mutex in a new child. */
+static apr_status_t attach_mutex(apr_global_mutex_t **m, apr_pool_t *pchild,
+                                 server_rec *s)
+{
+    apr_status_t rv;
+
+    if (!*m) {
+        return APR_SUCCESS;
+    }
+    rv = apr_global_mutex_child_init(m, apr_global_mutex_lockfile(*m), pchild);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     "weblab: could not attach a writer mutex");
+    }
+    return rv;
+}
+
 static void log_to_server(void *baton, int level, apr_status_t rv,
                           const char *msg)
 {
@@ -132,25 +182,28 @@ static void weblab_child_init(apr_pool_t *pchild, server_rec *base)
     for (s = base; s; s = s->next) {
         weblab_server_conf_t *c = ap_get_module_config(s->module_config,
                                                        &weblab_module);
-        weblab_sql_lock_t lock = {lock_mutex, unlock_mutex, NULL};
+        weblab_sql_lock_t data_lock = {lock_mutex, unlock_mutex, NULL};
+        weblab_sql_lock_t coord_lock = {lock_mutex, unlock_mutex, NULL};
         apr_status_t rv;
+        int shared;
 
         if (!c->database_set) {
             continue;
         }
-        if (c->mutex) {
-            rv = apr_global_mutex_child_init(&c->mutex,
-                                        apr_global_mutex_lockfile(c->mutex),
-                                        pchild);
-            if (rv != APR_SUCCESS) {
-                ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
-                             "weblab: could not attach the writer mutex");
-                continue;
-            }
+        shared = c->coord_mutex == c->data_mutex;
+        if (attach_mutex(&c->data_mutex, pchild, s) != APR_SUCCESS
+            || (!shared
+                && attach_mutex(&c->coord_mutex, pchild, s) != APR_SUCCESS)) {
+            continue;
         }
-        lock.baton = c->mutex;
+        if (shared) {
+            c->coord_mutex = c->data_mutex;     /* one lock, one object */
+        }
+        data_lock.baton = c->data_mutex;
+        coord_lock.baton = c->coord_mutex;
         rv = weblab_core_create(&c->core, &c->core_cfg,
-                                c->mutex ? &lock : NULL, pchild);
+                                c->data_mutex ? &data_lock : NULL,
+                                c->coord_mutex ? &coord_lock : NULL, pchild);
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
                          "weblab: could not open the databases (%s, %s)",

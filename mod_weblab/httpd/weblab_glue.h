@@ -8,7 +8,8 @@
 #include <apr_global_mutex.h>
 #include "weblab_core.h"
 
-/* Name of the writer mutex in the Mutex directive. */
+/* Name of the writer mutexes in the Mutex directive (one per SQLite
+ * database: instance "data" and "coordination"). */
 #define WEBLAB_MUTEX_TYPE "weblab-sql-writer"
 #define WEBLAB_HANDLER "weblab-json"
 
@@ -19,7 +20,9 @@ typedef struct weblab_server_conf_t {
     apr_interval_time_t upkeep_interval; /* WeblabUpkeepInterval */
     /* Per child, written once in child_init before any request. */
     weblab_core_t *core;
-    apr_global_mutex_t *mutex;  /* made in post_config, re-attached per child */
+    /* made in post_config, re-attached per child; NULL when that database
+     * is not SQLite */
+    apr_global_mutex_t *data_mutex, *coord_mutex;
     server_rec *server;
 } weblab_server_conf_t;
 

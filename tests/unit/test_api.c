@@ -135,7 +135,7 @@ static void setup(void)
     /* a lab start attempt must fail fast even on a filtering host */
     cfg.lab_connect_timeout = 2;
     cfg.lab_timeout = 2;
-    ck_assert_int_eq(weblab_core_create(&core, &cfg, NULL, pool),
+    ck_assert_int_eq(weblab_core_create(&core, &cfg, NULL, NULL, pool),
                      APR_SUCCESS);
 }
 
@@ -981,7 +981,7 @@ START_TEST(test_debug_mode_off)
 
     c2.debug_mode = 0;
     c2.server_admin = ADMIN;
-    ck_assert_int_eq(weblab_core_create(&quiet, &c2, NULL, pool),
+    ck_assert_int_eq(weblab_core_create(&quiet, &c2, NULL, NULL, pool),
                      APR_SUCCESS);
 
     /* Server.* codes and messages are hidden */
@@ -1029,7 +1029,7 @@ START_TEST(test_debug_mode_off_default_admin)
     weblab_core_t *quiet;
 
     c2.debug_mode = 0;                      /* server_admin left unset */
-    ck_assert_int_eq(weblab_core_create(&quiet, &c2, NULL, pool),
+    ck_assert_int_eq(weblab_core_create(&quiet, &c2, NULL, NULL, pool),
                      APR_SUCCESS);
     assert_error(raw_on(quiet, "{}", NULL), "JSON:Server.WebLab",
                  "Unexpected error ocurred in WebLab-Deusto. Please contact"
