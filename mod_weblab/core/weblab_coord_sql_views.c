@@ -147,10 +147,15 @@ apr_status_t weblab_coord_sql_due(void *ctx, weblab_coord_due_t *d, double now,
     }
     if (rv == APR_SUCCESS) {
         d->to_start = ids_of(rows, p);
+        /* and the cancelled ones still holding a slot once their
+         * starter's claim is over: it failed to dispose (backend error) */
         rv = weblab_sql_select(conn, &rows, p,
-            "SELECT id FROM Reservation WHERE state = 'finishing'"
+            "SELECT id FROM Reservation WHERE (state = 'finishing'"
             " AND (next_dispose IS NULL OR next_dispose <= ?)"
-            " AND (claim_until IS NULL OR claim_until < ?)", "dd", now, now);
+            " AND (claim_until IS NULL OR claim_until < ?))"
+            " OR (state = 'cancelled' AND slot_id IS NOT NULL"
+            " AND (claim_until IS NULL OR claim_until < ?))",
+            "ddd", now, now, now);
     }
     if (rv == APR_SUCCESS) {
         d->to_dispose = ids_of(rows, p);

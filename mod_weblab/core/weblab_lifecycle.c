@@ -214,8 +214,11 @@ apr_status_t weblab_lifecycle_dispose(weblab_core_t *core,
 {
     double now = weblab_now();
     int claimed = 0;
+    /* finishing; or cancelled while its lab was starting, when the starter
+     * could not dispose it (the upkeep's due list) */
     apr_status_t rv = weblab_coord_claim(core->coord, &claimed, r->id,
-                                         "finishing", now,
+                                         strcmp(r->state, "cancelled")
+                                         ? "finishing" : "cancelled", now,
                                          now + claim_span(core));
 
     if (rv != APR_SUCCESS || !claimed) {

@@ -22,6 +22,8 @@
 --   P deadline           zset   id -> end of time_allowed (confirmed)
 --   P sf                 zset   id -> next should_finish question
 --   P ended              zset   id -> post_expires (done/cancelled)
+--   P held               zset   id -> claim_until: cancelled while its lab
+--                               was starting, still holding its slot
 --   P ri:<n>             hash   resource instance (a slot): resource_type,
 --                               name, working, error, next_check, holder
 --   P ri:<n>:li          set    lab instances on it
@@ -142,6 +144,7 @@ local function release_slot(id, r)
         redis.call('HDEL', K('ri', r.slot), 'holder')
     end
     redis.call('HDEL', K('r', id), 'slot')
+    redis.call('ZREM', K('held'), id)
     r.slot = nil
     if r.state == 'done' or r.state == 'cancelled' then
         local pe = redis.call('HGET', K('r', id), 'post_expires')

@@ -219,6 +219,10 @@ local function finish()
         redis.call('HSET', key, 'finish_reason', A[2], 'post_expires', pe)
         if not starting then
             release_slot(id, r)
+        else
+            -- the starter disposes; should it fail to (a backend error),
+            -- the upkeep does once its claim is over
+            redis.call('ZADD', K('held'), r.claim_until, id)
         end
         ended(id, r, pe)
         if not starting then

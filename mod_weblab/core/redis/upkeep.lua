@@ -42,6 +42,19 @@ local function due()
             to_dispose[#to_dispose + 1] = id
         end
     end
+    -- cancelled during a start whose starter never disposed (its claim is
+    -- over): release their slots
+    for _, id in ipairs(redis.call('ZRANGEBYSCORE', K('held'), '-inf',
+                                   '(' .. A[1])) do
+        local r = load(K('r', id), 'state', 'slot', 'claim_until')
+        if r.state == 'cancelled' and r.slot then
+            if not r.claim_until or tonumber(r.claim_until) < now then
+                to_dispose[#to_dispose + 1] = id
+            end
+        else
+            redis.call('ZREM', K('held'), id)
+        end
+    end
     local should_finish = redis.call('ZRANGEBYSCORE', K('sf'), '-inf', A[1])
     local broken = {}
     for _, ri in ipairs(sorted_ids(redis.call('SMEMBERS', K('ri', 'all')))) do
