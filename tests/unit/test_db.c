@@ -807,11 +807,13 @@ START_TEST(test_use_rows_take_the_writer_lock)
     weblab_sql_lock_t counting = {count_lock, count_unlock, NULL};
     weblab_sql_lock_t none = {NULL, NULL, NULL};
     apr_int64_t id = start_use("res-rows-lock", T0);
-    const char *rows_of_use = "SELECT (SELECT COUNT(*) FROM UserCommand"
-                              " WHERE experiment_use_id = ?) + (SELECT"
-                              " COUNT(*) FROM UserFile WHERE"
-                              " experiment_use_id = ?)";
-    int before = count(rows_of_use, "ii", id, id);
+    const char *rows_of_use = "SELECT COUNT(*) FROM UserCommand c"
+                              " JOIN UserUsedExperiment u"
+                              " ON u.id = c.experiment_use_id"
+                              " WHERE u.id = ?";
+    const char *files_of_use = "SELECT COUNT(*) FROM UserFile"
+                               " WHERE experiment_use_id = ?";
+    apr_int64_t before = count(rows_of_use, "i", id);
 
     lock_takes = lock_releases = 0;
     weblab_sql_set_lock(db, &counting);
@@ -822,7 +824,8 @@ START_TEST(test_use_rows_take_the_writer_lock)
     ck_assert_int_eq(lock_takes, 2);
     ck_assert_int_eq(lock_releases, 2);
     ck_assert(!weblab_sql_in_tx(db));
-    ck_assert_int_eq(count(rows_of_use, "ii", id, id), before + 2);
+    ck_assert_int_eq(count(rows_of_use, "i", id), before + 1);
+    ck_assert_int_eq(count(files_of_use, "i", id), 1);
 
     /* in the caller's transaction: no second take; its rollback undoes them */
     ck_assert_int_eq(weblab_sql_begin(db, WEBLAB_SQL_WRITE), APR_SUCCESS);
@@ -835,7 +838,8 @@ START_TEST(test_use_rows_take_the_writer_lock)
     ck_assert_int_eq(weblab_sql_rollback(db), APR_SUCCESS);
     ck_assert_int_eq(lock_releases, 3);
     weblab_sql_set_lock(db, &none);
-    ck_assert_int_eq(count(rows_of_use, "ii", id, id), before + 2);
+    ck_assert_int_eq(count(rows_of_use, "i", id), before + 1);
+    ck_assert_int_eq(count(files_of_use, "i", id), 1);
 }
 END_TEST
 
