@@ -1153,6 +1153,12 @@ def test_start_status_stop_cycle(deployment_factory):
             assert _uid_of(p["pid"]) == pwd.getpwnam("www-data").pw_uid
     assert procs["core1"]["port"] == d.core_ports[0]
     assert int(d.text("run/core1.pid")) == procs["core1"]["pid"]
+    # one SQLite writer lock per database, flock files named by database
+    assert "\nMutex flock weblab-sql-writer\n" in d.text("httpd/core1.conf")
+    locks = sorted(p.name.rsplit(".", 1)[0]
+                   for p in d.path.glob("run/weblab-sql-writer-*"))
+    assert locks == ["weblab-sql-writer-coordination",
+                     "weblab-sql-writer-data"], locks
 
     # the core answers the JSON API with the admin account
     st, body, _ = d.post_json("/weblab/login/json/", "login",
