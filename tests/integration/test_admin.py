@@ -313,7 +313,7 @@ def test_httpd_config_generate_three_cores(deployment_factory):
         assert "Listen 127.0.0.1:%d" % p in core
         assert "WeblabRoute route%d" % i in core
         assert 'PidFile "%s/run/core%d.pid"' % (d.path, i) in core
-        _assert_mpm(core, 64, mrw, 2 if mrw > 64 else 1)    # each core's
+        _assert_mpm(core, 64, mrw)    # each core's
     assert list(d.path.glob("httpd/apache_weblab_generic.conf-backup-*"))
     assert re.search(r"^core1\.\.3 +worker +64 +%d +%d " % (mrw // 64, mrw),
                      d.admin("status", check=False).stdout, re.M)
@@ -351,11 +351,14 @@ def _default_workers(tpc=64, cores=1):
     return max(n - n % tpc, tpc)
 
 
-def _assert_mpm(text, tpc, mrw, start):
-    """The MPM directives of a generated config; returns all directives."""
+def _assert_mpm(text, tpc, mrw, front=False):
+    """The MPM directives of a generated config; returns all directives. A
+    core starts all its children at once (a cold core takes a burst without
+    waiting for forks); the front starts one."""
     dirs = _directives(text)
     got = {k: int(dirs[k]) for k in MPM_DIRECTIVES}
-    assert got == {"StartServers": start, "ServerLimit": mrw // tpc,
+    assert got == {"StartServers": 1 if front else mrw // tpc,
+                   "ServerLimit": mrw // tpc,
                    "ThreadsPerChild": tpc, "ThreadLimit": tpc,
                    "MaxRequestWorkers": mrw, "MinSpareThreads": tpc,
                    "MaxSpareThreads": mrw}
@@ -398,10 +401,10 @@ def test_mpm_defaults(deployment_factory):
     assert '"weblab-admin httpd-config-generate DIR" rewrites' in conf
 
     core = d.text("httpd/core1.conf")
-    dirs = _assert_mpm(core, 64, mrw, 2 if mrw > 64 else 1)
+    dirs = _assert_mpm(core, 64, mrw)
     assert dirs["KeepAlive"] == "On" and dirs["KeepAliveTimeout"] == "5"
     assert "# Sizing: the mpm.* values of weblab.conf" in core
-    _assert_mpm(d.text("httpd/front.conf"), 64, mrw, 1)
+    _assert_mpm(d.text("httpd/front.conf"), 64, mrw, front=True)
 
     assert d.status()["httpd_sizing"] == _sizing(64, mrw, mrw)
     text = d.admin("status", check=False).stdout
@@ -423,9 +426,9 @@ def test_mpm_overrides(deployment_factory):
                             "front_max_request_workers": 32,
                             "keepalive_timeout": 0}
     assert "# Here: as given to create." in d.text("weblab.conf")
-    core = _assert_mpm(d.text("httpd/core1.conf"), 16, 96, 2)
+    core = _assert_mpm(d.text("httpd/core1.conf"), 16, 96)
     assert core["KeepAlive"] == "Off" and "KeepAliveTimeout" not in core
-    _assert_mpm(d.text("httpd/front.conf"), 16, 32, 1)
+    _assert_mpm(d.text("httpd/front.conf"), 16, 32, front=True)
     assert d.status()["httpd_sizing"] == _sizing(16, 96, 32, keepalive=0)
     assert re.search(r"^core1 +worker +16 +6 +96 +off$",
                      d.admin("status", check=False).stdout, re.M)
@@ -438,7 +441,7 @@ def test_mpm_overrides(deployment_factory):
     r = d.admin("httpd-config-generate")
     assert r.stdout.endswith('"weblab-admin restart %s" applies them\n'
                              % d.path)
-    core = _assert_mpm(d.text("httpd/core1.conf"), 16, 96, 2)
+    core = _assert_mpm(d.text("httpd/core1.conf"), 16, 96)
     assert core["KeepAlive"] == "On" and core["KeepAliveTimeout"] == "15"
     # a new ServerLimit needs httpd started anew: generate says so
     d.file("weblab.conf").write_text(
@@ -449,8 +452,8 @@ def test_mpm_overrides(deployment_factory):
         'ServerLimit or ThreadLimit changed, which a graceful restart cannot '
         'apply: "weblab-admin stop %s" and then "weblab-admin start %s" '
         'apply them\n' % (d.path, d.path))
-    _assert_mpm(d.text("httpd/core1.conf"), 16, 48, 2)
-    _assert_mpm(d.text("httpd/front.conf"), 16, 32, 1)
+    _assert_mpm(d.text("httpd/core1.conf"), 16, 48)
+    _assert_mpm(d.text("httpd/front.conf"), 16, 32, front=True)
 
 
 @pytest.mark.parametrize("extra,tpc,mrw", [
@@ -470,8 +473,8 @@ def test_mpm_partial_overrides(deployment_factory, extra, tpc, mrw):
                             "keepalive_timeout": 5}
     assert "the others as given to create." in " ".join(
         l.lstrip("# ") for l in d.text("weblab.conf").splitlines())
-    _assert_mpm(d.text("httpd/core1.conf"), tpc, mrw, 2 if mrw > tpc else 1)
-    _assert_mpm(d.text("httpd/front.conf"), tpc, mrw, 1)
+    _assert_mpm(d.text("httpd/core1.conf"), tpc, mrw)
+    _assert_mpm(d.text("httpd/front.conf"), tpc, mrw, front=True)
 
 
 MPM_NOT_MULTIPLE = ("ERROR: --%s %d is not a multiple of --threads-per-child "
@@ -563,8 +566,8 @@ def test_mpm_old_weblab_conf_without_keys(deployment_factory):
     assert "1 core and the front" in d.admin("httpd-config-generate").stdout
     mrw = _default_workers()
     core = d.text("httpd/core1.conf")
-    _assert_mpm(core, 64, mrw, 2 if mrw > 64 else 1)
-    _assert_mpm(d.text("httpd/front.conf"), 64, mrw, 1)
+    _assert_mpm(core, 64, mrw)
+    _assert_mpm(d.text("httpd/front.conf"), 64, mrw, front=True)
     assert ("# Sizing: weblab-admin's defaults for this machine (weblab.conf "
             "lacks mpm.* keys)") in core
     computed = d.status()["httpd_sizing"]["computed"]
@@ -580,7 +583,7 @@ def test_mpm_old_weblab_conf_without_keys(deployment_factory):
     d.file("weblab.conf").write_text(old + "mpm.threads_per_child = 32\n")
     d.admin("httpd-config-generate")
     mrw = _default_workers(32)
-    _assert_mpm(d.text("httpd/core1.conf"), 32, mrw, 2 if mrw > 32 else 1)
+    _assert_mpm(d.text("httpd/core1.conf"), 32, mrw)
     assert d.status()["httpd_sizing"]["computed"].startswith(
         "MaxRequestWorkers computed for this machine (")
 
