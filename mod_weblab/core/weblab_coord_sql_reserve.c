@@ -39,13 +39,30 @@ struct coord_sql_batch_item_t {
     coord_sql_batch_item_t *next;
 };
 
+#if APR_HAS_THREADS
+static apr_status_t destroy_waiters(void *pool)
+{
+    apr_pool_destroy(pool);
+    return APR_SUCCESS;
+}
+#endif
+
 apr_status_t weblab_coord_sql_batch_init(coord_sql_t *c, apr_pool_t *p)
 {
 #if APR_HAS_THREADS
     apr_status_t rv = apr_thread_mutex_create(&c->batch_mutex,
                                               APR_THREAD_MUTEX_DEFAULT, p);
 
-    c->batch_pool = p;
+    /* The waiters' conditions are made while requests run: from a pool
+     * with an allocator of its own, used under batch_mutex only (p's is
+     * shared with the connection pools, and pools are not thread-safe). */
+    if (rv == APR_SUCCESS) {
+        rv = apr_pool_create_unmanaged_ex(&c->batch_pool, NULL, NULL);
+    }
+    if (rv == APR_SUCCESS) {
+        apr_pool_cleanup_register(p, c->batch_pool, destroy_waiters,
+                                  apr_pool_cleanup_null);
+    }
     c->batch_tail = &c->batch_head;
     return rv;
 #else
@@ -232,7 +249,7 @@ apr_status_t weblab_coord_sql_reserve(void *ctx, const weblab_reservation_t *r,
                 write_batch(c, list);
                 apr_thread_mutex_lock(c->batch_mutex);
                 for (it = list; it; it = next) {
-                    next = it->next;    /* it may be gone once woken */
+                    next = it->next;
                     it->done = 1;
                     if (it != &item) {
                         apr_thread_cond_signal(it->waiter->cond);
