@@ -264,6 +264,7 @@ static apr_status_t claim(void *ctx, int *claimed, const char *id,
     WRITE1((coord_sql_t *)ctx, claimed,
            "UPDATE Reservation SET claim_until = ? WHERE id = ? AND state = ?"
            " AND (claim_until IS NULL OR claim_until < ?)"
+           " AND (state <> 'cancelled' OR slot_id IS NOT NULL)"
            " AND (state <> 'finishing' OR next_dispose IS NULL"
            "      OR next_dispose <= ?)",
            "dssdd", until, id, state, now, now);

@@ -213,14 +213,20 @@ apr_status_t weblab_lifecycle_dispose(weblab_core_t *core,
                                       apr_pool_t *p)
 {
     double now = weblab_now();
-    int claimed = 0;
-    /* finishing; or cancelled while its lab was starting, when the starter
-     * could not dispose it (the upkeep's due list) */
-    apr_status_t rv = weblab_coord_claim(core->coord, &claimed, r->id,
-                                         strcmp(r->state, "cancelled")
-                                         ? "finishing" : "cancelled", now,
-                                         now + claim_span(core));
+    int claimed = 0, cancelled = !strcmp(r->state, "cancelled");
+    apr_status_t rv;
 
+    /* Finishing; or cancelled while its lab was starting, and the starter
+     * did not dispose it (the upkeep's due list once its claim is over).
+     * A start makes up to two lab calls of a claim span each, so the
+     * starter gets one span more before its slot is taken back. */
+    if (cancelled && r->claim_until > 0
+        && r->claim_until + claim_span(core) >= now) {
+        return APR_SUCCESS;
+    }
+    rv = weblab_coord_claim(core->coord, &claimed, r->id,
+                            cancelled ? "cancelled" : "finishing", now,
+                            now + claim_span(core));
     if (rv != APR_SUCCESS || !claimed) {
         return rv;
     }
@@ -391,7 +397,12 @@ apr_status_t weblab_lifecycle_start(weblab_core_t *core,
         return rv;
     }
     if (!confirmed) {
-        /* finished while the lab was starting: undo the start */
+        /* finished while the lab was starting: undo the start, unless the
+         * upkeep took the slot back meanwhile (the lab may be another
+         * student's by now) */
+        if (!again->slot_id) {
+            return APR_SUCCESS;
+        }
         again->lab_session_id = lab_sid;
         again->api = api;
         again->use_id = use_id;

@@ -562,6 +562,8 @@ START_TEST(test_cancelled_during_start_released_after_claim)
     ck_assert_int_eq(held_slots(), 1);
     d = due_at(T0 + 100, 1000);
     ck_assert(!has_id(d.to_dispose, "r1"));
+    /* released: an upkeep working from an older list cannot take it again */
+    ck_assert_int_eq(claim("r1", "cancelled", T0 + 100, T0 + 130), 0);
 }
 END_TEST
 

@@ -105,7 +105,7 @@ end
 local function claim()
     local r = load_res(A[1])
     local now = tonumber(A[3])
-    if r.state ~= A[2] then
+    if r.state ~= A[2] or (r.state == 'cancelled' and not r.slot) then
         return 0
     end
     if replay and r.claim_until == A[4] then
