@@ -11,6 +11,7 @@
 #include <ap_mpm.h>
 #include <curl/curl.h>
 #include <apr_strings.h>
+#include <string.h>
 
 APLOG_USE_MODULE(weblab);
 
@@ -76,6 +77,28 @@ static apr_status_t writer_mutex(apr_global_mutex_t **m, const char *dsn,
     return rv;
 }
 
+/* When one writer mutex exists and the other is still to be made, make the
+ * other the same one if two would be wrong: fcntl locks belong to the
+ * process, and two of them, each held by a thread of one child and wanted
+ * by a thread of another, look like a deadlock to the kernel (EDEADLK);
+ * "Mutex file:DIR default" selects fcntl. With fcntl every virtual host
+ * and database therefore shares one mutex, as all did before there were
+ * two. Likewise when both databases are one file. */
+static void share_if_needed(apr_global_mutex_t **data,
+                            apr_global_mutex_t **coord,
+                            const weblab_server_conf_t *c)
+{
+    apr_global_mutex_t *made = *data ? *data : *coord;
+
+    if ((*data && *coord) || !made) {
+        return;
+    }
+    if (apr_global_mutex_mech(made) == APR_LOCK_FCNTL
+        || !strcmp(c->core_cfg.data_dsn, c->core_cfg.coord_dsn)) {
+        *data = *coord = made;
+    }
+}
+
 static int weblab_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                               apr_pool_t *ptemp, server_rec *base)
 {
@@ -108,16 +131,10 @@ static int weblab_post_config(apr_pool_t *pconf, apr_pool_t *plog,
             return HTTP_INTERNAL_SERVER_ERROR;
         }
         /* only SQLite needs them: MySQL serializes writers with GET_LOCK */
+        share_if_needed(&data_mutex, &coord_mutex, c);
         rv = writer_mutex(&data_mutex, c->core_cfg.data_dsn, "data", base,
                           pconf);
-        if (rv == APR_SUCCESS && !coord_mutex && data_mutex
-            && apr_global_mutex_mech(data_mutex) == APR_LOCK_FCNTL) {
-            /* fcntl locks belong to the process: two of them, each held by
-             * a thread of one child and wanted by a thread of another, look
-             * like a deadlock to the kernel (EDEADLK). With fcntl (as "Mutex
-             * file:DIR default" selects) both databases share one mutex. */
-            coord_mutex = data_mutex;
-        }
+        share_if_needed(&data_mutex, &coord_mutex, c);
         if (rv == APR_SUCCESS) {
             rv = writer_mutex(&coord_mutex, c->core_cfg.coord_dsn,
                               "coordination", base, pconf);
