@@ -198,13 +198,15 @@ done:
     return rv;
 }
 
-/* One logged row gets a transaction of its own, unless the caller has one
- * open (own: set when this call began it). On SQLite that transaction waits
- * for the writers' lock: an autocommit INSERT meets the other writers in
- * SQLite's busy handler instead, which sleeps 1, 2, 5... ms a try. */
+/* On SQLite one logged row gets a transaction of its own, unless the
+ * caller has one open (own: set when this call began it). That transaction
+ * waits for the writers' lock: an autocommit INSERT meets the other writers
+ * in SQLite's busy handler instead, which sleeps 1, 2, 5... ms a try. On
+ * MySQL (no writer lock) an autocommit INSERT is one round trip, not
+ * three. */
 static apr_status_t begin_row(weblab_sql_t *c, int *own)
 {
-    *own = !weblab_sql_in_tx(c);
+    *own = !weblab_sql_in_tx(c) && weblab_sql_has_writer_lock(c);
     return *own ? weblab_sql_begin(c, WEBLAB_SQL_WRITE_ROWS) : APR_SUCCESS;
 }
 

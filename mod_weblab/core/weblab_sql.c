@@ -174,6 +174,11 @@ int weblab_sql_in_tx(const weblab_sql_t *c)
     return c->in_tx;
 }
 
+int weblab_sql_has_writer_lock(const weblab_sql_t *c)
+{
+    return c->lock.lock != NULL;
+}
+
 static void unlock_writer(weblab_sql_t *c)
 {
     if (c->locked) {

@@ -82,6 +82,8 @@ apr_status_t weblab_sql_commit(weblab_sql_t *c);
 apr_status_t weblab_sql_rollback(weblab_sql_t *c);
 /* Non-zero between weblab_sql_begin and its commit or rollback. */
 int weblab_sql_in_tx(const weblab_sql_t *c);
+/* Non-zero when write transactions on c take a writer lock (SQLite). */
+int weblab_sql_has_writer_lock(const weblab_sql_t *c);
 
 /* Row id of the last INSERT on this connection. */
 apr_int64_t weblab_sql_last_id(weblab_sql_t *c);
