@@ -2,7 +2,8 @@
  * and test_coord_redis.c (Redis backend): deploying dummy lab instances,
  * making reservations and reading their state through weblab_coord.h.
  * The including file defines, before including this one: pool, coord, T0,
- * and note_reservation(id), called for every reservation made here. */
+ * and note_reservation(id), called for every reservation made here; and,
+ * after it, held_slots() (slots held, as its backend counts them). */
 #ifndef COORD_TEST_HELPERS_H
 #define COORD_TEST_HELPERS_H
 
@@ -177,6 +178,40 @@ static int has_id(const apr_array_header_t *a, const char *id)
         }
     }
     return 0;
+}
+
+static int held_slots(void);
+
+/* The starter of a lab could not dispose a reservation cancelled during
+ * the start (a backend error at confirm): once its claim is over, the
+ * upkeep's due list has it, and disposing it releases the slot. Each suite
+ * runs it on its backend (held_slots is the including file's). */
+static void scenario_cancelled_during_start_released(void)
+{
+    weblab_coord_due_t d;
+
+    deploy_dummy(1);
+    reserve_dummy("r1", 5);
+    reserve_dummy("r2", 5);
+    ck_assert_int_eq(claim("r1", "assigned", T0, T0 + 30), 1);
+    finish("r1", T0 + 1);
+    assert_state("r1", "cancelled");
+    /* the starter still has it: not due */
+    d = due_at(T0 + 29, 1000);
+    ck_assert(!has_id(d.to_dispose, "r1"));
+
+    /* the starter never came back */
+    d = due_at(T0 + 31, 1000);
+    ck_assert(has_id(d.to_dispose, "r1"));
+    ck_assert_int_eq(claim("r1", "cancelled", T0 + 31, T0 + 61), 1);
+    disposed("r1", T0 + 32, 100);
+    assert_state("r1", "cancelled");
+    assert_state("r2", "assigned");
+    ck_assert_int_eq(held_slots(), 1);
+    d = due_at(T0 + 100, 1000);
+    ck_assert(!has_id(d.to_dispose, "r1"));
+    /* released: an upkeep working from an older list cannot take it again */
+    ck_assert_int_eq(claim("r1", "cancelled", T0 + 100, T0 + 130), 0);
 }
 
 #endif

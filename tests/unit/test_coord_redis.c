@@ -535,35 +535,10 @@ START_TEST(test_confirm_after_finish)
 }
 END_TEST
 
-/* The starter of a lab could not dispose a reservation cancelled during
- * the start (a backend error at confirm): once its claim is over, the
- * upkeep's due list has it, and disposing it releases the slot. */
+/* Shared with the other suite (coord_test_helpers.h). */
 START_TEST(test_cancelled_during_start_released_after_claim)
 {
-    weblab_coord_due_t d;
-
-    deploy_dummy(1);
-    reserve_dummy("r1", 5);
-    reserve_dummy("r2", 5);
-    ck_assert_int_eq(claim("r1", "assigned", T0, T0 + 30), 1);
-    finish("r1", T0 + 1);
-    assert_state("r1", "cancelled");
-    /* the starter still has it: not due */
-    d = due_at(T0 + 29, 1000);
-    ck_assert(!has_id(d.to_dispose, "r1"));
-
-    /* the starter never came back */
-    d = due_at(T0 + 31, 1000);
-    ck_assert(has_id(d.to_dispose, "r1"));
-    ck_assert_int_eq(claim("r1", "cancelled", T0 + 31, T0 + 61), 1);
-    disposed("r1", T0 + 32, 100);
-    assert_state("r1", "cancelled");
-    assert_state("r2", "assigned");
-    ck_assert_int_eq(held_slots(), 1);
-    d = due_at(T0 + 100, 1000);
-    ck_assert(!has_id(d.to_dispose, "r1"));
-    /* released: an upkeep working from an older list cannot take it again */
-    ck_assert_int_eq(claim("r1", "cancelled", T0 + 100, T0 + 130), 0);
+    scenario_cancelled_during_start_released();
 }
 END_TEST
 
