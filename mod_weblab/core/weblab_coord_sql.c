@@ -49,7 +49,7 @@ static apr_status_t in_write_tx(coord_sql_t *c, int mode, write_step_t step,
     apr_pool_create(&p, NULL);
     rv = weblab_sql_begin(conn, mode);
     if (rv == APR_SUCCESS) {
-        rv = end_tx(conn, step(conn, baton, p));
+        rv = weblab_sql_end(conn, step(conn, baton, p));
     }
     apr_pool_destroy(p);
     return done(c, conn, rv);
@@ -65,7 +65,7 @@ static apr_status_t in_write_tx(coord_sql_t *c, int mode, write_step_t step,
         } \
         rv_ = weblab_sql_begin(conn_, (mode)); \
         if (rv_ == APR_SUCCESS) { \
-            rv_ = end_tx(conn_, weblab_sql_exec(conn_, changes, sql, types, \
+            rv_ = weblab_sql_end(conn_, weblab_sql_exec(conn_, changes, sql, types, \
                                                 __VA_ARGS__)); \
         } \
         return done((c), conn_, rv_); \
@@ -125,7 +125,7 @@ static apr_status_t session_get(void *ctx, weblab_session_t **out,
     if (s->latest_access < now - timeout) {
         rv = weblab_sql_begin(conn, WEBLAB_SQL_WRITE_ROWS);
         if (rv == APR_SUCCESS) {
-            rv = end_tx(conn, weblab_sql_exec(conn, NULL,
+            rv = weblab_sql_end(conn, weblab_sql_exec(conn, NULL,
                         "DELETE FROM WebSession WHERE id = ?", "s", id));
         }
         return done(c, conn, rv);
@@ -133,7 +133,7 @@ static apr_status_t session_get(void *ctx, weblab_session_t **out,
     if (s->latest_access < now - SESSION_TOUCH_SLACK) {
         rv = weblab_sql_begin(conn, WEBLAB_SQL_WRITE_ROWS);
         if (rv == APR_SUCCESS) {
-            rv = end_tx(conn, weblab_sql_exec(conn, NULL,
+            rv = weblab_sql_end(conn, weblab_sql_exec(conn, NULL,
                         "UPDATE WebSession SET latest_access = ? WHERE id = ?",
                         "ds", now, id));
         }

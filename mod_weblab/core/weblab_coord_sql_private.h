@@ -75,15 +75,6 @@ static inline apr_status_t done(coord_sql_t *c, weblab_sql_t *conn, apr_status_t
     return weblab_sql_done(c->pool, conn, rv);
 }
 
-static inline apr_status_t end_tx(weblab_sql_t *conn, apr_status_t rv)
-{
-    if (rv == APR_SUCCESS) {
-        return weblab_sql_commit(conn);
-    }
-    weblab_sql_rollback(conn);
-    return rv;
-}
-
 /* The queue pass every write step ends with (weblab_coord_sql.c). */
 apr_status_t weblab_coord_sql_run_queue(weblab_sql_t *conn, const char *rt,
                                         double now, apr_pool_t *p);

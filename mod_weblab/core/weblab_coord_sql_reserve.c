@@ -169,7 +169,7 @@ static void write_batch(coord_sql_t *c, coord_sql_batch_item_t *list)
                                                             const char *),
                                         now, p);
     }
-    rv = end_tx(conn, rv);
+    rv = weblab_sql_end(conn, rv);
     if (single) {
         list->rv = rv;                  /* its own failure, or the commit's */
     }

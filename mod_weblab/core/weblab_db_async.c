@@ -46,11 +46,7 @@ apr_status_t weblab_db_async_begin(weblab_async_log_t *log, weblab_sql_t *c,
                              " VALUES (?, ?, 'running', NULL, ?)",
                              "sid", request_id, use_id, deadline);
     }
-    if (rv != APR_SUCCESS) {
-        weblab_sql_rollback(c);
-        return rv;
-    }
-    return weblab_sql_commit(c);
+    return weblab_sql_end(c, rv);
 }
 
 apr_status_t weblab_db_async_extend(weblab_sql_t *c, const char *request_id,
@@ -84,11 +80,7 @@ apr_status_t weblab_db_async_finish(weblab_sql_t *c, const char *request_id,
                                " timestamp_after = ? WHERE id = ?",
                              "sdi", ok ? text : NULL, at, log->row_id);
     }
-    if (rv != APR_SUCCESS) {
-        weblab_sql_rollback(c);
-        return rv;
-    }
-    return weblab_sql_commit(c);
+    return weblab_sql_end(c, rv);
 }
 
 typedef struct found_t {
@@ -127,11 +119,7 @@ static apr_status_t take(apr_hash_t *out, weblab_sql_t *c,
             apr_hash_set(out, f->id, APR_HASH_KEY_STRING, &f->res);
         }
     }
-    if (rv != APR_SUCCESS) {
-        weblab_sql_rollback(c);
-        return rv;
-    }
-    return weblab_sql_commit(c);
+    return weblab_sql_end(c, rv);
 }
 
 apr_status_t weblab_db_async_collect(apr_hash_t **out, weblab_sql_t *c,

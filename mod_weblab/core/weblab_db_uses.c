@@ -212,14 +212,7 @@ static apr_status_t begin_row(weblab_sql_t *c, int *own)
 
 static apr_status_t end_row(weblab_sql_t *c, int own, apr_status_t rv)
 {
-    if (!own) {
-        return rv;
-    }
-    if (rv == APR_SUCCESS) {
-        return weblab_sql_commit(c);
-    }
-    weblab_sql_rollback(c);
-    return rv;
+    return own ? weblab_sql_end(c, rv) : rv;
 }
 
 apr_status_t weblab_db_use_command(weblab_sql_t *c, apr_int64_t use_id,
@@ -343,12 +336,7 @@ apr_status_t weblab_db_use_finish(weblab_sql_t *c, apr_int64_t use_id,
     if (rv == APR_SUCCESS && changes == 1) {
         rv = insert_command(c, use_id, CMD_FINISH, end_data, end, end);
     }
-    if (rv == APR_SUCCESS) {
-        rv = weblab_sql_commit(c);
-    }
-    else {
-        weblab_sql_rollback(c);
-    }
+    rv = weblab_sql_end(c, rv);
 out:
     apr_pool_destroy(tmp);
     return rv;

@@ -169,6 +169,15 @@ apr_status_t weblab_sql_begin(weblab_sql_t *c, int write)
     return rv;
 }
 
+apr_status_t weblab_sql_end(weblab_sql_t *c, apr_status_t rv)
+{
+    if (rv == APR_SUCCESS) {
+        return weblab_sql_commit(c);
+    }
+    weblab_sql_rollback(c);
+    return rv;
+}
+
 int weblab_sql_in_tx(const weblab_sql_t *c)
 {
     return c->in_tx;

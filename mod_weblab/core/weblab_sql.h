@@ -80,6 +80,10 @@ apr_status_t weblab_sql_exec_script(weblab_sql_t *c, const char *script);
 apr_status_t weblab_sql_begin(weblab_sql_t *c, int write);
 apr_status_t weblab_sql_commit(weblab_sql_t *c);
 apr_status_t weblab_sql_rollback(weblab_sql_t *c);
+/* End the transaction begun on c by the work whose outcome is rv: commit
+ * when rv is APR_SUCCESS (the commit's status is returned), else roll back
+ * and return rv. */
+apr_status_t weblab_sql_end(weblab_sql_t *c, apr_status_t rv);
 /* Non-zero between weblab_sql_begin and its commit or rollback. */
 int weblab_sql_in_tx(const weblab_sql_t *c);
 /* Non-zero when write transactions on c take a writer lock (SQLite). */
