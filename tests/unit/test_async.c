@@ -13,6 +13,7 @@
 #include "weblab_db_async.h"
 #include "weblab_schema.h"
 #include "test_mysql_env.h"
+#include "check_main.h"
 
 static apr_pool_t *pool;
 
@@ -295,14 +296,11 @@ START_TEST(unreported_outcomes_do_not_pile_up)
 }
 END_TEST
 
-int main(void)
+static Suite *async_suite(void)
 {
     Suite *s = suite_create("async");
     TCase *w = tcase_create("worker"), *d = tcase_create("records");
-    SRunner *sr;
-    int failed;
 
-    apr_initialize();
     tcase_add_checked_fixture(w, setup, teardown);
     tcase_add_test(w, worker_refuses_beyond_threads_plus_queue);
     tcase_add_test(w, worker_rejects_bad_sizes);
@@ -314,10 +312,10 @@ int main(void)
     tcase_add_test(d, running_past_deadline_is_lost);
     tcase_add_test(d, unreported_outcomes_do_not_pile_up);
     suite_add_tcase(s, d);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed ? 1 : 0;
+    return s;
+}
+
+int main(void)
+{
+    return check_main(async_suite);
 }

@@ -15,6 +15,7 @@
 #include "weblab_sql.h"
 #include "weblab_schema.h"
 #include "test_mysql_env.h"
+#include "check_main.h"
 
 static apr_pool_t *pool;
 static const char *dsn, *dbname;
@@ -240,14 +241,11 @@ START_TEST(test_reconnects_after_being_dropped)
 }
 END_TEST
 
-int main(void)
+static Suite *sql_mysql_suite(void)
 {
     Suite *s = suite_create("weblab_sql_mysql");
     TCase *tc = tcase_create("dsn");
-    SRunner *sr;
-    int failed;
 
-    apr_initialize();
     tcase_add_test(tc, test_dsn_checks);
     suite_add_tcase(s, tc);
     if (test_mysql_server()) {
@@ -260,10 +258,10 @@ int main(void)
         tcase_add_test(tc, test_reconnects_after_being_dropped);
         suite_add_tcase(s, tc);
     }
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return s;
+}
+
+int main(void)
+{
+    return check_main(sql_mysql_suite);
 }
