@@ -100,6 +100,21 @@ def port_answers(port, host="127.0.0.1"):
 
 # ---- weblab-admin ----
 
+def children_of(pid):
+    """The pids of the processes whose parent is pid (from /proc)."""
+    kids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                kids.append(int(entry))
+    return kids
+
+
 def run_admin(*args, input=None, check=False, timeout=120):
     """weblab-admin ARGS; returns the CompletedProcess (text)."""
     r = subprocess.run([str(WEBLAB_ADMIN)] + [str(a) for a in args],

@@ -13,6 +13,7 @@ import time
 import pytest
 
 from deploy import deployment_factory, have_module, have_experiment_server  # noqa: F401
+from deploy import children_of
 from test_labs import Lab, EXP, lab_deployment, use  # noqa: F401
 from test_api import add_student, error_lines
 from test_redis import Redis, REDIS_SERVER, use_redis
@@ -269,20 +270,6 @@ def test_a_full_worker_refuses_at_once(lab_deployment):
                       " 'one too many'") == [[0]]
     assert "one too many" not in [c["args"][0] for c in
                                   lab.calls("send_command_to_device")]
-
-
-def children_of(pid):
-    kids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/stat" % entry) as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                kids.append(int(entry))
-    return kids
 
 
 def test_a_request_whose_child_died_is_reported_lost(lab_deployment):

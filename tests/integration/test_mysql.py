@@ -19,6 +19,7 @@ import pytest
 import mariadb as mdb
 from labviews import verbose_labs, assert_one_holder_at_a_time
 from deploy import deployment_factory, have_module, have_experiment_server  # noqa: F401
+from deploy import children_of
 from wlclient import Student, WebLabError, PUBLIC_RESERVATION_ID
 
 pytestmark = pytest.mark.skipif(
@@ -212,17 +213,7 @@ def test_three_cores_any_core_answers(mariadb, deployment_factory):
 def core_pids(d, n):
     """The pid of core n's httpd parent and of its children."""
     parent = int(d.text("run/core%d.pid" % n).split()[0])
-    kids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/stat" % entry) as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == parent:
-                kids.append(int(entry))
-    return parent, kids
+    return parent, children_of(parent)
 
 
 def test_kill_one_core_mid_run(mariadb, deployment_factory):
